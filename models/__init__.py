@@ -1,0 +1,1 @@
+"""The shipped default lyric model (``default/``): weights, vocabulary, config and card."""
