@@ -1,0 +1,146 @@
+"""Live control from Sonic Pi: parse and range-check the datagrams ``osc_send`` sends the bridge."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pythonosc.osc_message import OscMessage
+
+from bridge import protocol
+from bridge.errors import InputError
+
+log = logging.getLogger(__name__)
+
+MIN_BPM = 30.0
+MAX_BPM = 300.0
+#: At most this many rejected datagrams are logged one by one per second; the rest are counted.
+LOG_BURST = 5
+
+
+@dataclass(frozen=True)
+class Command:
+    """One control action for the daemon: its name and value (None for the plain triggers)."""
+
+    name: str
+    value: float | str | None = None
+
+
+_NUMERIC = {protocol.CONTROL_TEMPERATURE: "temperature", protocol.CONTROL_BPM: "bpm"}
+_TRIGGERS = {
+    protocol.CONTROL_NEXT: "next",
+    protocol.CONTROL_PAUSE: "pause",
+    protocol.CONTROL_RESUME: "resume",
+}
+
+
+def check_bpm(bpm: float) -> float:
+    """A tempo from 30 to 300 beats per minute, else InputError."""
+    if not (MIN_BPM <= bpm <= MAX_BPM):
+        raise InputError(f"bpm out of range: {bpm}; use {MIN_BPM:g} to {MAX_BPM:g}")
+    return float(bpm)
+
+
+def parse_command(data: bytes, check_seed_text: Callable[[str], str] | None = None) -> Command:
+    """Decode and check one control datagram; InputError says what was wrong with it."""
+    if data.startswith(b"#bundle"):
+        raise InputError("an OSC bundle; send single messages")
+    try:
+        msg = OscMessage(data)
+        address, args = msg.address, list(msg.params)
+    except Exception as e:  # python-osc raises several unrelated types for garbage
+        raise InputError(f"not an OSC message ({type(e).__name__}: {e})") from None
+    if address in _NUMERIC:
+        name = _NUMERIC[address]
+        if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], int | float):
+            raise InputError(f"{address} takes one number, got {args!r}")
+        value = float(args[0])
+        if name == "temperature":
+            from bridge.sampling import check_temperature
+
+            return Command(name, check_temperature(value))
+        return Command(name, check_bpm(value))
+    if address == protocol.CONTROL_SEED_TEXT:
+        if len(args) != 1 or not isinstance(args[0], str):
+            raise InputError(f"{address} takes one string, got {args!r}")
+        text = args[0]
+        if check_seed_text is not None:
+            text = check_seed_text(text)
+        return Command("seed_text", text)
+    if address in _TRIGGERS:
+        if args:
+            raise InputError(f"{address} takes no arguments, got {args!r}")
+        return Command(_TRIGGERS[address])
+    known = ", ".join(protocol.CONTROL_ADDRESSES)
+    raise InputError(f"unknown address {address!r}; the bridge understands {known}")
+
+
+class ControlListener:
+    """A thread that receives control datagrams and queues the valid commands.
+
+    Anything malformed is logged (rate-limited) and dropped; the thread never dies of it.
+    """
+
+    def __init__(self, host: str, port: int, commands: queue.Queue[Command],
+                 check_seed_text: Callable[[str], str] | None = None) -> None:
+        self.commands = commands
+        self.check_seed_text = check_seed_text
+        self.rejected = 0
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self._sock.bind((host, port))
+        except OSError as e:
+            self._sock.close()
+            raise InputError(
+                f"cannot listen for control on {host}:{port} ({e.strerror}); "
+                "choose another --control-port or stop the program using it"
+            ) from None
+        self.port = self._sock.getsockname()[1]
+        self._sock.settimeout(0.2)
+        self._stop = threading.Event()
+        self._window = (0.0, 0)
+        self._thread = threading.Thread(target=self._serve, name="lyricbridge-control",
+                                        daemon=True)
+
+    def start(self) -> ControlListener:
+        """Start receiving."""
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop the thread and close the socket."""
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._sock.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, sender = self._sock.recvfrom(65536)
+            except TimeoutError:
+                continue
+            except OSError as e:
+                log.warning("control socket error (%s); still listening", e)
+                continue
+            try:
+                self.commands.put(parse_command(data, self.check_seed_text))
+            except InputError as e:
+                self._reject(f"ignored control datagram from {sender[0]}:{sender[1]}: {e}")
+
+    def _reject(self, message: str) -> None:
+        self.rejected += 1
+        now = time.monotonic()
+        start, count = self._window
+        if now - start >= 1.0:
+            if count > LOG_BURST:
+                log.warning("ignored %d more malformed control datagrams", count - LOG_BURST)
+            start, count = now, 0
+        count += 1
+        self._window = (start, count)
+        if count <= LOG_BURST:
+            log.warning("%s", message)

@@ -1,0 +1,215 @@
+"""The run loop: take lines from a source, place them in time and stream them to Sonic Pi.
+
+Timing belongs to Sonic Pi: its live loop plays each line on its own clock, back to back.
+The bridge only keeps it supplied one line ahead: it sends the first two lines at once,
+then each further line when (by the bridge's estimate) the line before it starts playing.
+The Ruby side buffers what arrives early, so a line is never lost to a busy loop, and it
+waits if a line is late, so a slow source means a pause, never a flood.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, TextIO
+
+from bridge import protocol
+from bridge.control import Command
+from bridge.errors import InputError
+from bridge.lines import LineSource
+from bridge.rhythm import BEATS_PER_BAR, Phrase, place_line
+
+log = logging.getLogger(__name__)
+
+
+class Sender(Protocol):
+    """Anything that sends a datagram (an OscSender, or a recorder in tests)."""
+
+    def send(self, data: bytes) -> None: ...
+
+
+@dataclass
+class Stats:
+    """What a run did."""
+
+    lines: int = 0
+    datagrams: int = 0
+    skipped: int = 0
+    split: int = 0
+    sizes: list[int] = field(default_factory=list)
+
+
+def seconds_per_bar(bpm: float) -> float:
+    """Length of one 4/4 bar in seconds."""
+    return BEATS_PER_BAR * 60.0 / bpm
+
+
+def split_to_fit(line: str, bpm: float) -> list[Phrase]:
+    """Place a line; if its datagram would be too large, split it at a word boundary."""
+    phrase = place_line(line)
+    try:
+        protocol.encode_line(0, bpm, phrase)
+        return [phrase]
+    except InputError:
+        words = line.split()
+        if len(words) < 2:
+            cut = len(line) // 2
+            halves = [line[:cut], line[cut:]]
+        else:
+            half = len(words) // 2
+            halves = [" ".join(words[:half]), " ".join(words[half:])]
+        return [p for h in halves for p in split_to_fit(h, bpm)]
+
+
+def format_phrase(phrase: Phrase) -> str:
+    """The performer's view of a line: syllables split by '-', a ' before stressed ones."""
+    words: list[str] = []
+    current = -1
+    for note in phrase.notes:
+        s = note.syllable
+        text = ("'" if s.stress == 1 else "") + s.text
+        if s.word_index != current:
+            words.append(text)
+            current = s.word_index
+        else:
+            words[-1] += "-" + text
+        if s.mark != "_":
+            words[-1] += s.mark
+    return " ".join(words)
+
+
+class Daemon:
+    """Streams lines to Sonic Pi; reacts to control commands; stops on a 'stop' command."""
+
+    def __init__(self, source: LineSource, sender: Sender, bpm: float = 120.0,
+                 max_lines: int | None = None, out: TextIO | None = None,
+                 commands: queue.Queue[Command] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.source = source
+        self.sender = sender
+        self.bpm = bpm
+        self.max_lines = max_lines
+        self.out = out
+        self.commands: queue.Queue[Command] = commands if commands is not None else queue.Queue()
+        self.clock = clock
+        self.stats = Stats()
+        self.paused = False
+        self._seq = 0
+        self._send_next_at = 0.0  # when the next line is due to be sent
+        self._last_end = 0.0  # when the last line sent is estimated to finish playing
+        self._stopping = False
+        self._rest_pending = False
+
+    def stop(self) -> None:
+        """Ask the loop to stop (safe from a signal handler or another thread)."""
+        self.commands.put(Command("stop"))
+
+    def run(self) -> Stats:
+        """Stream until the source ends, ``max_lines`` lines are sent, or a stop command."""
+        self._send_next_at = self.clock()
+        self._last_end = self._send_next_at
+        while not self._stopping:
+            if self.max_lines is not None and self.stats.lines >= self.max_lines:
+                break
+            wait = None if self.paused else self._send_next_at - self.clock()
+            if wait is None or wait > 0:
+                try:
+                    cmd = self.commands.get(timeout=wait)
+                except queue.Empty:
+                    continue
+                self.apply(cmd)
+                continue
+            if not self._send_one():
+                break
+        return self.stats
+
+    def apply(self, cmd: Command) -> None:
+        """Carry out one control command, logging what changed."""
+        if cmd.name == "stop":
+            self._stopping = True
+        elif cmd.name == "pause":
+            if not self.paused:
+                log.info("paused")
+            self.paused = True
+        elif cmd.name == "resume":
+            if self.paused:
+                log.info("resumed")
+                self.paused = False
+                now = self.clock()
+                self._send_next_at = now
+                self._last_end = max(self._last_end, now)
+        elif cmd.name == "next":
+            log.info("next line now")
+            self._send_next_at = self.clock()
+            self.paused = False
+        elif cmd.name == "bpm":
+            assert isinstance(cmd.value, float)
+            log.info("bpm %g → %g", self.bpm, cmd.value)
+            self.bpm = cmd.value
+        elif cmd.name == "temperature":
+            assert isinstance(cmd.value, float)
+            set_t = getattr(self.source, "set_temperature", None)
+            if set_t is None:
+                log.warning("temperature ignored: the lines come from a text, not the model")
+                return
+            before = self.source.temperature  # type: ignore[attr-defined]
+            set_t(cmd.value)
+            log.info("temperature %g → %g", before, cmd.value)
+        elif cmd.name == "seed_text":
+            assert isinstance(cmd.value, str)
+            reseed = getattr(self.source, "reseed", None)
+            if reseed is None:
+                log.warning("seed text ignored: the lines come from a text, not the model")
+                return
+            reseed(cmd.value)
+            log.info("seed text → %r", cmd.value)
+
+    def _send_one(self) -> bool:
+        """Send the next line (or stanza break); False when the source has no more."""
+        while True:
+            line = self.source.next_line()
+            if line is None:
+                return False
+            line = line.strip()
+            if not line:
+                if self.stats.lines and not self._rest_pending:
+                    self._rest_pending = True
+                    self._send(Phrase("", 1, ()))
+                    return True
+                continue
+            phrases = split_to_fit(line, self.bpm)
+            phrases = [p for p in phrases if p.notes]
+            if not phrases:
+                self.stats.skipped += 1
+                log.warning("skipped a line with no words to sing: %r", line)
+                continue
+            if len(phrases) > 1:
+                self.stats.split += 1
+                log.warning("line too long for one datagram; sent in %d parts", len(phrases))
+            for p in phrases:
+                self._send(p)
+            self._rest_pending = False
+            self.stats.lines += 1
+            return True
+
+    def _send(self, phrase: Phrase) -> None:
+        data = protocol.encode_line(self._seq, self.bpm, phrase)
+        self.sender.send(data)
+        now = self.clock()
+        start = max(now, self._last_end)
+        self._last_end = start + phrase.bars * seconds_per_bar(self.bpm)
+        # One line of look-ahead: the next line goes out when this one starts playing.
+        self._send_next_at = start
+        self.stats.datagrams += 1
+        self.stats.sizes.append(len(data))
+        if self.out is not None and phrase.notes:
+            self.out.write(f"{self._seq:4d}  {format_phrase(phrase)}  [{phrase.bars} bar"
+                           f"{'s' if phrase.bars != 1 else ''}]\n")
+            self.out.flush()
+        elif self.out is not None:
+            self.out.write(f"{self._seq:4d}  ~\n")
+            self.out.flush()
+        self._seq += 1

@@ -1,0 +1,51 @@
+"""``lyricbridge doctor``: check the model and the Sonic Pi connection, and name the next step."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from bridge.errors import BridgeError
+from bridge.modelio import LyricModel, default_model_dir
+
+PING_ADDRESS = "/lyricbridge/ping"
+
+
+def ruby_file(name: str) -> Path:
+    """Where one of the shipped Ruby files lies."""
+    return Path(str(resources.files("bridge.sonicpi") / name))
+
+
+def run_checks(model_dir: Path | None, host: str, port: int) -> list[tuple[bool, str]]:
+    """(passed, message) for the model, then for the listener at host:port."""
+    from bridge.transport import probe_listener
+
+    results: list[tuple[bool, str]] = []
+    path = model_dir or default_model_dir()
+    try:
+        model = LyricModel(path)
+        m = model.config.get("model", {})
+        results.append((True, f"model {path}: {m.get('layers')} x GRU-{m.get('units')}, "
+                              f"{len(model.vocab)} characters"))
+    except BridgeError as e:
+        results.append((False, f"{e} (or sing your own words: lyricbridge run --text FILE)"))
+    melody = ruby_file("lyrics_melody.rb")
+    step = f'start Sonic Pi, then run_file "{melody}" in a buffer (or paste that file)'
+    try:
+        b = OscMessageBuilder(PING_ADDRESS)
+        b.add_arg(1, OscMessageBuilder.ARG_TYPE_INT)
+        heard = probe_listener(host, port, b.build().dgram)
+    except BridgeError as e:
+        results.append((False, str(e)))
+        return results
+    if heard is False:
+        results.append((False, f"nothing listens at {host}:{port}: {step}"))
+    elif heard is None:
+        results.append((True, f"cannot tell whether anything listens at {host}:{port} "
+                              f"(not a local address); if no notes play: {step}"))
+    else:
+        results.append((True, f"something listens at {host}:{port}; if it is Sonic Pi, run_file "
+                              f'"{melody}" there, then: lyricbridge run'))
+    return results

@@ -1,0 +1,142 @@
+"""The Keras GRU lyric model re-implemented in numpy: weights to logits, and fast sampling.
+
+Keras GRU with ``reset_after=True``: gates in the order z, r, h; ``bias[0]`` is added to the
+input projection and ``bias[1]`` to the recurrent one, and the reset gate multiplies the
+recurrent projection *after* the matmul:
+
+    z = sigmoid(x Wz + bz + h Uz + cz)
+    r = sigmoid(x Wr + br + h Ur + cr)
+    n = tanh(x Wh + bh + r * (h Uh + ch))
+    h' = z * h + (1 - z) * n
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from bridge.errors import ModelError
+
+
+class GruModel:
+    """Inference weights of Embedding -> GRU x layers -> Dense, arranged for fast steps."""
+
+    def __init__(self, weights: Mapping[str, np.ndarray], layers: int | None = None) -> None:
+        if layers is None:
+            layers = sum(1 for k in weights if k.endswith("/recurrent_kernel"))
+        try:
+            emb = np.asarray(weights["embedding"], dtype=np.float32)
+            self.recurrent = [
+                np.ascontiguousarray(weights[f"gru_{i}/recurrent_kernel"], dtype=np.float32)
+                for i in range(layers)
+            ]
+            kernels = [np.asarray(weights[f"gru_{i}/kernel"], np.float32) for i in range(layers)]
+            biases = [np.asarray(weights[f"gru_{i}/bias"], np.float32) for i in range(layers)]
+            self.dense = np.ascontiguousarray(weights["dense/kernel"], dtype=np.float32)
+            self.dense_bias = np.asarray(weights["dense/bias"], dtype=np.float32)
+        except KeyError as e:
+            raise ModelError(f"model weights lack {e.args[0]!r}; retrain the model") from None
+        if layers < 1:
+            raise ModelError("model weights hold no GRU layer; retrain the model")
+        self.layers = layers
+        self.units = u = self.recurrent[0].shape[0]
+        self.vocab_size = emb.shape[0]
+        self.embedding = emb
+        self.kernels = kernels
+        self.biases = biases
+        # Arranged for the step: sigmoid(a) = 0.5 * tanh(a / 2) + 0.5, so the z and r columns
+        # of both projections are halved in advance; the recurrent z/r bias joins the input
+        # bias (both are only added); the recurrent h bias stays apart (r multiplies it).
+        half = np.ones(3 * u, dtype=np.float32)
+        half[: 2 * u] = 0.5
+        zr_bias = np.zeros(3 * u, dtype=np.float32)
+        self.step_kernels: list[np.ndarray] = []
+        self.step_input_bias: list[np.ndarray] = []
+        self.step_recurrent: list[np.ndarray] = []
+        self.step_recurrent_bias: list[np.ndarray] = []
+        for i in range(layers):
+            b_in, b_rec = biases[i][0], biases[i][1]
+            zr_bias[:] = 0.0
+            zr_bias[: 2 * u] = b_rec[: 2 * u]
+            self.step_kernels.append(np.ascontiguousarray(kernels[i] * half))
+            self.step_input_bias.append(((b_in + zr_bias) * half).astype(np.float32))
+            self.step_recurrent.append(np.ascontiguousarray(self.recurrent[i] * half))
+            rec_bias = np.zeros(3 * u, dtype=np.float32)
+            rec_bias[2 * u :] = b_rec[2 * u :]
+            self.step_recurrent_bias.append(rec_bias)
+        # The first layer's input projection of every character, precomputed: a row lookup
+        # replaces the embedding lookup and the input matmul.
+        self.input_table = np.ascontiguousarray(
+            emb @ self.step_kernels[0] + self.step_input_bias[0], dtype=np.float32
+        )
+
+    def zero_state(self, batch: int = 1) -> np.ndarray:
+        """All-zero hidden state: (layers, batch, units)."""
+        return np.zeros((self.layers, batch, self.units), dtype=np.float32)
+
+
+class Stepper:
+    """Advances a batch of hidden states one character at a time without allocating."""
+
+    def __init__(self, model: GruModel, batch: int) -> None:
+        self.model = model
+        self.batch = batch
+        u = model.units
+        self.state = model.zero_state(batch)
+        self._xp = np.empty((batch, 3 * u), dtype=np.float32)
+        self._hp = np.empty((batch, 3 * u), dtype=np.float32)
+        self.logits = np.empty((batch, model.vocab_size), dtype=np.float32)
+        # Views made once: slicing on every step costs as much as the arithmetic.
+        xp, hp = self._xp, self._hp
+        self._plan = [
+            (
+                self.state[i],
+                self.state[i - 1] if i > 0 else None,
+                model.step_kernels[i],
+                model.step_input_bias[i],
+                model.step_recurrent[i],
+                model.step_recurrent_bias[i],
+                hp[:, : 2 * u],
+                xp[:, : 2 * u],
+                hp[:, 2 * u :],
+                xp[:, 2 * u :],
+                hp[:, :u],
+                hp[:, u : 2 * u],
+            )
+            for i in range(model.layers)
+        ]
+
+    def step(self, ids: np.ndarray) -> np.ndarray:
+        """Feed one id per row; update the state; return the logits (a reused buffer)."""
+        m = self.model
+        xp, hp = self._xp, self._hp
+        np.take(m.input_table, ids, axis=0, out=xp)
+        for h, below, kernel, in_bias, rec, rec_bias, zr, xzr, n, xh, z, r in self._plan:
+            if below is not None:
+                np.dot(below, kernel, out=xp)
+                xp += in_bias
+            np.dot(h, rec, out=hp)
+            hp += rec_bias
+            zr += xzr
+            np.tanh(zr, out=zr)
+            zr *= 0.5
+            zr += 0.5
+            n *= r
+            n += xh
+            np.tanh(n, out=n)
+            # h' = z * h + (1 - z) * n  ==  n + z * (h - n), in place
+            h -= n
+            h *= z
+            h += n
+        np.dot(self.state[-1], m.dense, out=self.logits)
+        self.logits += m.dense_bias
+        return self.logits
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax (float64 for scoring)."""
+    z = logits.astype(np.float64)
+    z -= z.max(axis=-1, keepdims=True)
+    z -= np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return z

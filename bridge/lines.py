@@ -1,0 +1,79 @@
+"""Where lyric lines come from: a text (once or looped) or the model, with the clean filter."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Protocol
+
+from bridge.clean import blocked_words
+from bridge.errors import InputError
+from bridge.sampling import LineWriter, check_seed_text
+
+log = logging.getLogger(__name__)
+
+
+class LineSource(Protocol):
+    """Gives the next lyric line ("" is a stanza break), or None when there are no more."""
+
+    def next_line(self) -> str | None: ...
+
+
+class TextLines:
+    """The lines of a text, in order; with ``loop``, again from the top forever."""
+
+    def __init__(self, text: str, loop: bool = False) -> None:
+        self.lines = [line.strip() for line in text.splitlines()]
+        if not any(self.lines):
+            raise InputError("the text has no lyric lines, only blank ones; give some words")
+        self.loop = loop
+        self._it = self._iterate()
+
+    def _iterate(self) -> Iterator[str]:
+        while True:
+            yield from self.lines
+            if not self.loop:
+                return
+            yield ""  # a stanza break between repeats
+
+    def next_line(self) -> str | None:
+        return next(self._it, None)
+
+
+class ModelLines:
+    """Lines written by the model; with ``clean``, a line holding a blocklisted word is
+    rewritten (K candidates are written together and the first clean one is taken)."""
+
+    def __init__(self, writer: LineWriter, clean: bool = True, candidates: int = 4,
+                 attempts: int = 8) -> None:
+        self.writer = writer
+        self.clean = clean
+        self.candidates = candidates
+        self.attempts = attempts
+
+    @property
+    def temperature(self) -> float:
+        """The sampling temperature in use."""
+        return self.writer.sampler.temperature
+
+    def set_temperature(self, value: float) -> None:
+        """Change the sampling temperature for the following lines."""
+        self.writer.sampler.temperature = value
+
+    def reseed(self, text: str) -> None:
+        """Start the following lines from a new start string."""
+        self.writer.prime(check_seed_text(self.writer.sampler.vocab, text))
+
+    def next_line(self) -> str | None:
+        if not self.clean:
+            return self.writer.next_line()
+        for _ in range(self.attempts):
+            cands = self.writer.candidates(self.candidates)
+            for cand in cands:
+                bad = blocked_words(cand[0])
+                if not bad:
+                    return self.writer.accept(cand)
+                log.info("clean filter: rewriting a line with %r", bad[0])
+        log.warning("clean filter: no clean line in %d tries; singing a rest instead",
+                    self.attempts * self.candidates)
+        return ""

@@ -1,0 +1,96 @@
+"""Write a model directory's MODEL_CARD.md from its config and five sample lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bridge.modelio import CARD_FILE, LyricModel, write_text_atomic
+
+SAMPLE_TEMPERATURE = 0.8
+
+
+def sample_lines(model: LyricModel, n: int = 5, seed: int = 0) -> list[str]:
+    """N non-blank clean lines at the card's temperature."""
+    from bridge.lines import ModelLines
+
+    source = ModelLines(model.writer(temperature=SAMPLE_TEMPERATURE, seed=seed), clean=True)
+    lines: list[str] = []
+    while len(lines) < n:
+        line = source.next_line()
+        if line and line.strip():
+            lines.append(line)
+    return lines
+
+
+def render_card(config: dict[str, Any], params: int, samples: list[str]) -> str:
+    """The card's Markdown."""
+    m, t, s = config["model"], config["training"], config["sampling"]
+    corpus = t.get("corpus", {})
+    held = t.get("heldout") or {}
+    held_line = (
+        f"| held-out bits/char | {held['bits_per_char']} on `{held['name']}` "
+        f"(SHA-256 `{held['sha256']}`) |" if held else "| held-out bits/char | not measured |"
+    )
+    sample_block = "\n".join(f"    {line}" for line in samples)
+    return f"""# Model card: lyricbridge char-GRU
+
+A character-level GRU that writes song lyrics one line at a time for lyricbridge to sing.
+
+| | |
+|---|---|
+| architecture | Embedding({m['vocab_size']}, {m['embedding']}) -> {m['layers']} x GRU({m['units']}, reset_after) with dropout {t.get('dropout')} -> Dense({m['vocab_size']}) |
+| parameters | {params:,} |
+| training corpus | `{corpus.get('name')}`, SHA-256 `{corpus.get('sha256')}` |
+| validation | the last {t.get('val_split')} of the corpus, whole stanzas |
+| sequence length / batch | {t.get('seq_len')} / {t.get('batch')} |
+| optimizer | Adam, learning rate {t.get('learning_rate')} halved when validation loss stalls, clipnorm 5 |
+| epochs run | {t.get('epochs_run')} (stopped by {t.get('stopped_by')}) |
+| training time | {t.get('seconds', 0) / 60:.1f} min on {t.get('machine')} |
+| train bits/char (last epoch) | {t.get('train_bits_per_char')} |
+| validation bits/char (best epoch) | {t.get('val_bits_per_char')} |
+{held_line}
+| default sampling | temperature {s.get('temperature')}, top-k {s.get('top_k') or 'off'}, lines of at most {s.get('max_line_chars')} characters |
+
+Bits per character are scored the standard way: the text is cut into consecutive
+100-character windows, each predicted from a zero state (`lyricbridge evaluate FILE`).
+
+## Five sample lines (temperature {SAMPLE_TEMPERATURE}, seed 0, clean filter on)
+
+{sample_block}
+
+## Intended use
+
+Words for live-coded music in Sonic Pi, for performers, live coders and children learning
+to code: lines to be sung one syllable per note, not text to be read as meaning anything.
+
+## Limits
+
+- It learned from public-domain ballads, nursery rhymes, carols and children's verse published
+  before 1929: old spellings ("o'er", "ye"), Scots dialect, and the values of their time.
+- It invents words and rhymes by sound, and loses the thread after a line or two.
+- English only, 65 characters (no digits); a seed text with other characters is refused.
+
+## Content filter
+
+The corpus was filtered before training (stanzas and songs matching a blocklist of profanity,
+slurs and sexual words were dropped; see the corpus's provenance notes). On top of that,
+`--clean` (on by default) rewrites any generated line holding a word from lyricbridge's own
+blocklist (`bridge/clean.py`) before it is printed or sung.
+"""
+
+
+def write_model_card(out: Path) -> Path:
+    """Write ``out/MODEL_CARD.md`` (atomically) for a trained model directory."""
+    model = LyricModel(out)
+    params = sum(int(a.size) for a in _weight_arrays(model))
+    text = render_card(model.config, params, sample_lines(model))
+    write_text_atomic(out / CARD_FILE, text)
+    return out / CARD_FILE
+
+
+def _weight_arrays(model: LyricModel) -> list[Any]:
+    net = model.network
+    arrays: list[Any] = [net.embedding, net.dense, net.dense_bias]
+    arrays += net.kernels + net.recurrent + net.biases
+    return arrays

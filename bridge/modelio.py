@@ -1,0 +1,131 @@
+"""Read and write model directories: weights.npz, vocab.json, config.json (no pickle)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bridge.errors import ModelError
+from bridge.vocab import Vocabulary
+
+WEIGHTS_FILE = "weights.npz"
+VOCAB_FILE = "vocab.json"
+CONFIG_FILE = "config.json"
+CARD_FILE = "MODEL_CARD.md"
+MODEL_FILES = (WEIGHTS_FILE, VOCAB_FILE, CONFIG_FILE)
+#: Set this to a model directory to make it the default for every command.
+MODEL_ENV = "LYRICBRIDGE_MODEL"
+
+
+def default_model_dir() -> Path:
+    """The model used when no --model is given: $LYRICBRIDGE_MODEL, else the shipped one."""
+    env = os.environ.get(MODEL_ENV)
+    if env:
+        return Path(env)
+    return Path(str(resources.files("bridge.models") / "default"))
+
+
+def has_model(path: Path) -> bool:
+    """Whether a directory holds every file of a model."""
+    return all((path / f).is_file() for f in MODEL_FILES)
+
+
+def _write_atomic(path: Path, write: Any, suffix: str = "") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON via a temporary file and a rename, so a kill never leaves half a file."""
+    _write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write text via a temporary file and a rename."""
+    _write_atomic(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def save_model(out: Path, weights: dict[str, np.ndarray], vocab: Vocabulary,
+               config: dict[str, Any]) -> None:
+    """Write a model directory; every file is replaced atomically, config last."""
+    _write_atomic(out / WEIGHTS_FILE, lambda tmp: np.savez(tmp, **weights), suffix=".npz")
+    write_json_atomic(out / VOCAB_FILE, {"chars": list(vocab.chars)})
+    write_json_atomic(out / CONFIG_FILE, config)
+
+
+def load_model_files(path: Path) -> tuple[dict[str, np.ndarray], Vocabulary, dict[str, Any]]:
+    """Read a model directory's weights, vocabulary and config, checking they fit together."""
+    if not path.is_dir():
+        raise ModelError(f"model directory not found: {path}; train one with 'lyricbridge train'"
+                         " or give --model DIR")
+    missing = [f for f in MODEL_FILES if not (path / f).is_file()]
+    if missing:
+        raise ModelError(f"model directory {path} lacks {', '.join(missing)}; "
+                         "give a directory written by 'lyricbridge train'")
+    try:
+        with np.load(path / WEIGHTS_FILE, allow_pickle=False) as z:
+            weights = {k: z[k] for k in z.files}
+        vocab = Vocabulary(json.loads((path / VOCAB_FILE).read_text())["chars"])
+        config = json.loads((path / CONFIG_FILE).read_text())
+    except (OSError, ValueError, KeyError) as e:
+        raise ModelError(f"model directory {path} is unreadable ({e}); retrain or re-download "
+                         "it") from None
+    emb = weights.get("embedding")
+    if emb is None or emb.shape[0] != len(vocab):
+        raise ModelError(f"model in {path}: embedding does not match the {len(vocab)}-character "
+                         "vocabulary; the files come from different runs")
+    return weights, vocab, config
+
+
+def sha256_text_file(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class LyricModel:
+    """A loaded model directory: the numpy network, its vocabulary and its config."""
+
+    def __init__(self, path: Path) -> None:
+        from bridge.gru import GruModel
+
+        weights, self.vocab, self.config = load_model_files(path)
+        self.path = path
+        self.network = GruModel(weights, self.config.get("model", {}).get("layers"))
+        self.sampling: dict[str, Any] = dict(self.config.get("sampling", {}))
+
+    def writer(self, temperature: float | None = None, top_k: int | None = None,
+               seed: int | None = None, seed_text: str | None = None) -> Any:
+        """A LineWriter with the config's sampling settings, overridden where given."""
+        from bridge.sampling import LineWriter, Sampler
+
+        sampler = Sampler(
+            self.network,
+            self.vocab,
+            temperature=self.sampling.get("temperature", 0.8) if temperature is None
+            else temperature,
+            top_k=self.sampling.get("top_k", 0) if top_k is None else top_k,
+            seed=seed,
+        )
+        return LineWriter(
+            sampler,
+            seed_text=self.sampling.get("seed_text", "\n") if seed_text is None else seed_text,
+            max_chars=int(self.sampling.get("max_line_chars", 120)),
+        )
