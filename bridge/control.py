@@ -92,6 +92,7 @@ class ControlListener:
         self.check_seed_text = check_seed_text
         self.rejected = 0
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         try:
             self._sock.bind((host, port))
         except OSError as e:

@@ -39,7 +39,7 @@ def score_text(model: GruModel, vocab: Vocabulary, text: str, window: int = WIND
             nll, n = _score_chunk(model, chunk)
             total += nll
             count += n
-    return total / count / np.log(2), count
+    return float(total / count / np.log(2)), count
 
 
 def _score_chunk(model: GruModel, chunk: np.ndarray) -> tuple[float, int]:
