@@ -129,7 +129,7 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
     for i, kind in enumerate(kinds):
         row = [_PLACE[kind][_level(pos, per_beat)] for pos in range(bar)]
         if i == 0 and kind == "function":
-            row[0] = 0.5
+            row[0] = 0.0
         place.append(row)
     # Forward pass: best[i][t] = cost of syllables 0..i with syllable i at slot t.
     best: list[dict[int, float]] = [{}]

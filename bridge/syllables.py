@@ -86,7 +86,7 @@ _ING = ("ing", "ings", "ingly", "in'")
 _E_SUFFIXES = (
     "ly", "less", "ness", "ful", "fully", "ment", "ments", "some", "like", "ward", "wards",
     "wise", "way", "ways", "where", "times", "time", "thing", "things", "body", "how", "one",
-    "place", "day", "days", "side", "light", "land", "man", "men",
+    "place", "day", "days", "side", "light", "land", "man", "men", "teen", "ty",
 )  # fmt: skip
 _STRESS_BEFORE = (
     "tion", "tions", "sion", "sions", "cian", "tian", "cial", "tial", "cious", "tious", "ic",
@@ -226,7 +226,7 @@ def _vowel_flags(s: str) -> list[bool]:
         prev = s[i - 1] if i > 0 else ""
         if c == "u" and prev == "q":
             flags[i] = False
-        elif c == "u" and prev == "g" and _is_vowel_char(nxt) and i > 1:
+        elif c == "u" and prev == "g" and _is_vowel_char(nxt):
             flags[i] = False
         elif c == "y":
             if not _is_vowel_char(nxt):
@@ -499,6 +499,11 @@ def _cut_point(
         if unit == "'":
             return hi
         if vowel is not None:
+            spelled = s[left[0] : left[1]]
+            if unit == "r" and len(spelled) > 1:
+                return lo  # prai-rie, wea-ry
+            if vowel == "AA" and spelled == "a":
+                return lo  # fa-ther
             if vowel == "ER" or (stress > 0 and vowel in _SHORT_VOWELS):
                 return hi
             return lo
@@ -658,6 +663,17 @@ def say_number(digits: str) -> str:
     return _say_int(number)
 
 
+def _ordinal(word: str) -> str:
+    """The ordinal of one number word (three -> third, twenty -> twentieth)."""
+    irregular = {"one": "first", "two": "second", "three": "third", "five": "fifth"}
+    irregular |= {"eight": "eighth", "nine": "ninth", "twelve": "twelfth"}
+    if word in irregular:
+        return irregular[word]
+    if word.endswith("y"):
+        return word[:-1] + "ieth"
+    return word + "th"
+
+
 def _say_int(number: int) -> str:
     if number == 0:
         return "zero"
@@ -695,9 +711,12 @@ def _split_word_cached(word: str, use_dictionary: bool) -> tuple[tuple[str, int]
     pieces: list[tuple[str, int]] = []
     pending = ""  # characters before the first piece (leading apostrophe, hyphen...)
     pos = 0
+    ordinal_at = -1  # where an ordinal's letters (st, nd, rd, th) start
     for m in _CHUNK.finditer(word):
         between = word[pos : m.start()]
         pos = m.end()
+        if m.start() == ordinal_at and pieces:
+            continue  # already said: "3rd" -> third
         if between:
             if pieces:
                 pieces[-1] = (pieces[-1][0] + between, pieces[-1][1])
@@ -705,6 +724,10 @@ def _split_word_cached(word: str, use_dictionary: bool) -> tuple[tuple[str, int]
                 pending += between
         if m.group(1):
             spoken = say_number(m.group(1)).replace("-", " ").split()
+            suffix = word[m.end() : m.end() + 2]
+            if suffix.lower() in ("st", "nd", "rd", "th") and not word[m.end() + 2 :].isalpha():
+                spoken[-1] = _ordinal(spoken[-1])
+                ordinal_at = m.end()
             new = [p for w in spoken for p in _split_letters(w, use_dictionary)]
         else:
             new = _split_letters(m.group(2), use_dictionary)
