@@ -1,0 +1,337 @@
+"""Tests for bridge.syllables: splits and stress, fallback rules, marks, and properties."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bridge.syllables import (
+    MAX_WORD_SYLLABLES,
+    NO_MARK,
+    is_function_word,
+    load_dictionary,
+    split_word,
+    syllabify_line,
+)
+
+# word, expected pieces joined by "|", stress per piece (dictionary on).
+WORD_TABLE = [
+    # pyphen's known misses
+    ("every", "ev|er|y", "100"),
+    ("evening", "eve|ning", "10"),
+    ("over", "o|ver", "10"),
+    ("fire", "fi|re", "10"),
+    ("beautiful", "beau|ti|ful", "100"),
+    ("family", "fam|i|ly", "100"),
+    ("heaven", "heav|en", "10"),
+    ("away", "a|way", "01"),
+    # ordinary words
+    ("river", "riv|er", "10"),
+    ("water", "wa|ter", "10"),
+    ("father", "fa|ther", "10"),
+    ("mother", "moth|er", "10"),
+    ("morning", "morn|ing", "10"),
+    ("darkness", "dark|ness", "10"),
+    ("tomorrow", "to|mor|row", "012"),
+    ("forever", "for|ev|er", "010"),
+    ("remember", "re|mem|ber", "010"),
+    ("remembering", "re|mem|ber|ing", "0100"),
+    ("again", "a|gain", "01"),
+    ("alone", "a|lone", "01"),
+    ("mountain", "moun|tain", "10"),
+    ("silver", "sil|ver", "10"),
+    ("window", "win|dow", "10"),
+    ("table", "ta|ble", "10"),
+    ("little", "lit|tle", "10"),
+    ("people", "peo|ple", "10"),
+    ("cattle", "cat|tle", "10"),
+    ("prairie", "prai|rie", "10"),
+    ("hundred", "hun|dred", "10"),
+    ("children", "chil|dren", "10"),
+    ("wonderful", "won|der|ful", "100"),
+    ("whispering", "whis|per|ing", "100"),
+    ("butterfly", "but|ter|fly", "102"),
+    ("glorious", "glo|ri|ous", "100"),
+    ("idea", "i|de|a", "010"),
+    ("lion", "li|on", "10"),
+    ("quiet", "qui|et", "10"),
+    ("poem", "po|em", "10"),
+    ("baby", "ba|by", "10"),
+    ("city", "cit|y", "10"),
+    ("lonesome", "lone|some", "10"),
+    ("cowboy", "cow|boy", "12"),
+    ("somewhere", "some|where", "12"),
+    # endings: -ed, -es, -ing, -le, -ly
+    ("wanted", "want|ed", "10"),
+    ("loved", "loved", "1"),
+    ("wishes", "wish|es", "10"),
+    ("lovely", "love|ly", "10"),
+    ("singing", "sing|ing", "10"),
+    ("going", "go|ing", "10"),
+    ("being", "be|ing", "10"),
+    ("lying", "ly|ing", "10"),
+    ("saying", "say|ing", "10"),
+    ("flower", "flow|er", "10"),
+    ("rhythm", "rhy|thm", "10"),
+    # contractions and elisions
+    ("didn't", "did|n't", "10"),
+    ("couldn't", "could|n't", "10"),
+    ("don't", "don't", "1"),
+    ("I've", "I've", "0"),
+    ("o'er", "o'er", "0"),
+    ("e'en", "e'en", "1"),
+    ("'tis", "'tis", "0"),
+    ("ev'ry", "ev'|ry", "10"),
+    ("heav'n", "heav'n", "1"),
+    ("goin'", "go|in'", "10"),
+    # function words are unstressed; content monosyllables stressed
+    ("the", "the", "0"),
+    ("and", "and", "0"),
+    ("of", "of", "0"),
+    ("love", "love", "1"),
+    # capitals, accents, hyphens, digits
+    ("LOVE", "LOVE", "1"),
+    ("EVERY", "EV|ER|Y", "100"),
+    ("Heaven", "Heav|en", "10"),
+    ("café", "ca|fé", "01"),
+    ("twenty-two", "twen|ty-|two", "101"),
+    ("well-known", "well-|known", "11"),
+    ("22", "twen|ty|two", "101"),
+    ("100", "one|hun|dred", "110"),
+    ("3rd", "third", "1"),
+    # invented words
+    ("moonwhisper", "moon|whis|per", "120"),
+    ("starfallen", "star|fal|len", "120"),
+    ("zorblax", "zor|blax", "10"),
+    ("frumious", "fru|mi|ous", "100"),
+    ("mimsy", "mim|sy", "10"),
+    ("glimmerous", "glim|mer|ous", "100"),
+]
+
+# word, expected pieces with the dictionary switched off (spelling rules alone).
+FALLBACK_TABLE = [
+    ("loved", "loved"),
+    ("wanted", "want|ed"),
+    ("wishes", "wish|es"),
+    ("times", "times"),
+    ("lovely", "love|ly"),
+    ("table", "ta|ble"),
+    ("little", "lit|tle"),
+    ("being", "be|ing"),
+    ("lying", "ly|ing"),
+    ("quiet", "qui|et"),
+    ("every", "ev|e|ry"),
+    ("over", "o|ver"),
+    ("beautiful", "beau|ti|ful"),
+    ("family", "fam|i|ly"),
+    ("heaven", "heav|en"),
+    ("away", "a|way"),
+    ("somewhere", "some|where"),
+    ("glorious", "glo|ri|ous"),
+    ("naïve", "na|ïve"),
+    ("learnèd", "lear|nèd"),
+    ("prism", "pri|sm"),
+    ("couldn't", "could|n't"),
+    ("time", "time"),
+    ("eye", "eye"),
+    ("blue", "blue"),
+    ("guard", "guard"),
+    ("queen", "queen"),
+]
+
+
+def pieces_of(word: str, use_dictionary: bool = True) -> str:
+    return "|".join(text for text, _ in split_word(word, use_dictionary=use_dictionary))
+
+
+def stress_of(word: str) -> str:
+    return "".join(str(stress) for _, stress in split_word(word))
+
+
+def test_word_table_is_large_enough() -> None:
+    assert len(WORD_TABLE) >= 60
+    assert len({w for w, _, _ in WORD_TABLE}) == len(WORD_TABLE)
+
+
+@pytest.mark.parametrize(("word", "expected", "stress"), WORD_TABLE)
+def test_split_and_stress(word: str, expected: str, stress: str) -> None:
+    assert pieces_of(word) == expected
+    assert stress_of(word) == stress
+
+
+@pytest.mark.parametrize(("word", "expected"), FALLBACK_TABLE)
+def test_fallback_split(word: str, expected: str) -> None:
+    assert pieces_of(word, use_dictionary=False) == expected
+
+
+def test_pyphen_misses_are_counted_like_the_dictionary() -> None:
+    table = load_dictionary()
+    for word in ("every", "evening", "over", "fire", "beautiful", "family", "heaven", "away"):
+        expected = sum(ch.isdigit() for ch in table[word.encode()].decode())
+        assert len(split_word(word)) == expected, word
+
+
+def test_dictionary_counts_and_stress_on_a_sample() -> None:
+    table = load_dictionary()
+    words = sorted(w.decode() for w in table if w.isalpha())
+    sample = random.Random(20240611).sample(words, 400)
+    count_ok = stress_ok = multi = 0
+    for word in sample:
+        digits = [int(c) for c in table[word.encode()].decode() if c.isdigit()]
+        pieces = split_word(word)
+        assert "".join(text for text, _ in pieces) == word
+        assert all(text for text, _ in pieces)
+        count_ok += len(pieces) == len(digits)
+        if len(digits) > 1 and 1 in digits and len(pieces) == len(digits):
+            multi += 1
+            stress_ok += [s for _, s in pieces].index(1) == digits.index(1)
+    assert count_ok / len(sample) >= 0.99
+    assert stress_ok / multi >= 0.95
+
+
+def test_fallback_alone_on_a_sample() -> None:
+    table = load_dictionary()
+    words = sorted(w.decode() for w in table if w.isalpha())
+    sample = random.Random(7).sample(words, 400)
+    agree = sum(
+        len(split_word(w, use_dictionary=False))
+        == sum(c.isdigit() for c in table[w.encode()].decode())
+        for w in sample
+    )
+    assert agree / len(sample) >= 0.85
+
+
+def test_every_piece_of_real_words_has_a_vowel_letter() -> None:
+    words = [w for w, _, _ in WORD_TABLE if w.isalpha() and w not in ("rhythm",)]
+    for word in words:
+        for text, _ in split_word(word):
+            assert any(c in "aeiouyé" for c in text.lower()), (word, text)
+
+
+def test_marks_are_kept_on_last_syllable_only() -> None:
+    syllables = syllabify_line("Beautiful river, quiet sea; evening: gone -- over? Away!")
+    marks = {(s.word, s.text): s.mark for s in syllables}
+    assert marks[("river", "er")] == ","
+    assert marks[("river", "riv")] == NO_MARK
+    assert marks[("sea", "sea")] == ","
+    assert marks[("evening", "ning")] == ","
+    assert marks[("gone", "gone")] == ","
+    assert marks[("over", "ver")] == "?"
+    assert marks[("Away", "way")] == "!"
+    assert marks[("Beautiful", "ful")] == NO_MARK
+    assert all(s.mark in (",", ".", "?", "!", NO_MARK) for s in syllables)
+
+
+def test_line_with_contractions_elisions_and_digits() -> None:
+    syllables = syllabify_line("I've sung 'tis o'er the 22 hills, don't weep.")
+    words = []
+    for s in syllables:
+        if not words or words[-1] != (s.word_index, s.word):
+            words.append((s.word_index, s.word))
+    assert [w for _, w in words] == [
+        "I've",
+        "sung",
+        "'tis",
+        "o'er",
+        "the",
+        "22",
+        "hills",
+        "don't",
+        "weep",
+    ]
+    assert [i for i, _ in words] == list(range(9))
+    assert [s.text for s in syllables if s.word == "22"] == ["twen", "ty", "two"]
+    assert syllables[-1].mark == "."
+    assert [s.mark for s in syllables if s.word == "hills"] == [","]
+
+
+def test_hyphenated_word_stays_one_word_and_dashes_are_marks() -> None:
+    syllables = syllabify_line("a well-known song--sung twice")
+    assert {s.word for s in syllables} == {"a", "well-known", "song", "sung", "twice"}
+    assert [s.mark for s in syllables if s.word == "song"] == [","]
+
+
+def test_unicode_and_caps() -> None:
+    assert [s.text for s in syllabify_line("NAÏVE CAFÉ")] == ["NA", "ÏVE", "CA", "FÉ"]
+    assert [s.stress for s in syllabify_line("EVERY")] == [1, 0, 0]
+    decomposed = "cafe\u0301"
+    assert [s.text for s in syllabify_line(decomposed)] == ["ca", "fé"]
+
+
+def test_lines_without_words_give_no_syllables() -> None:
+    for line in ("", "   ", "...", "!!! ?? --", "\U0001f642 \u2728", "'"):
+        assert syllabify_line(line) == []
+
+
+def test_function_words() -> None:
+    for word in ("the", "The", "and", "of", "to", "in", "I'm", "o'er", "'tis"):
+        assert is_function_word(word)
+    for word in ("love", "river", "not", "night"):
+        assert not is_function_word(word)
+
+
+def test_long_words_are_capped() -> None:
+    assert len(split_word("la" * 200)) <= MAX_WORD_SYLLABLES
+    assert "".join(t for t, _ in split_word("la" * 200)) == "la" * 200
+    assert len(split_word("1" * 40)) <= MAX_WORD_SYLLABLES
+
+
+def test_import_does_not_load_the_dictionary() -> None:
+    code = (
+        "import bridge.rhythm, bridge.syllables as s; "
+        "print(s.load_dictionary.cache_info().currsize)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "0"
+
+
+def _check_pieces(word: str, pieces: list[tuple[str, int]]) -> None:
+    assert all(text for text, _ in pieces)
+    assert all(stress in (0, 1, 2) for _, stress in pieces)
+    assert len(pieces) <= MAX_WORD_SYLLABLES
+    if not any(c.isdecimal() for c in word):
+        if any(c.isalnum() for c in word):
+            assert "".join(text for text, _ in pieces) == word
+        else:
+            assert pieces == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_split_word_any_text(word: str) -> None:
+    _check_pieces(word, split_word(word))
+    _check_pieces(word, split_word(word, use_dictionary=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(categories=("L", "Mn")), min_size=1, max_size=25))
+def test_split_word_letters(word: str) -> None:
+    pieces = split_word(word)
+    if not any(c.isalpha() for c in word):
+        assert pieces == []
+        return
+    _check_pieces(word, pieces)
+    assert pieces
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_syllabify_any_line(line: str) -> None:
+    syllables = syllabify_line(line)
+    by_word: dict[int, list[str]] = {}
+    for s in syllables:
+        assert s.text
+        assert s.mark in (",", ".", "?", "!", NO_MARK)
+        by_word.setdefault(s.word_index, []).append(s.text)
+    indexes = sorted(by_word)
+    assert indexes == list(range(len(indexes)))
+    for s in syllables:
+        if not any(c.isdecimal() for c in s.word):
+            assert "".join(by_word[s.word_index]) == s.word
