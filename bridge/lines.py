@@ -66,7 +66,7 @@ class ModelLines:
 
     def next_line(self) -> str | None:
         if not self.clean:
-            return self.writer.next_line()
+            return self.writer.accept(self.writer.candidates(1)[0])
         for _ in range(self.attempts):
             cands = self.writer.candidates(self.candidates)
             for cand in cands:
