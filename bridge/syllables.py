@@ -148,7 +148,8 @@ def load_dictionary() -> dict[bytes, bytes]:
 
 def is_function_word(word: str) -> bool:
     """Whether a word is a function word (article, preposition, pronoun, auxiliary...)."""
-    return _key(word) in FUNCTION_WORDS
+    key = _key(word)
+    return key in FUNCTION_WORDS or key.rstrip("'") in FUNCTION_WORDS
 
 
 def _key(word: str) -> str:
