@@ -1,0 +1,93 @@
+# lyrics_melody.rb - sing the lyric lines that lyricbridge sends: one note per syllable.
+#
+# Every line arrives as one OSC message "/lyricbridge/line" with:
+#   seq, bpm, bars, syllable count, line text,
+#   then for each syllable: text, stress (0, 1 or 2), beat, beats, mark (, . ? ! or _)
+# "beat" is when the syllable starts and "beats" how long it lasts, counted in
+# beats from the start of the line, at the line's bpm.
+#
+# TIMING BELONGS TO SONIC PI. The bridge sends each line about one line early
+# (the first two at once, then line k+2 when line k starts), and Sonic Pi's own
+# clock decides when every note plays. Two live_loops share the work:
+#   :lyricbridge_ears  hears each line the moment it arrives and puts it in a
+#                      numbered inbox with `set` (line 1, line 2, ...).
+#   :lyricbridge_sing  takes the lines out of the inbox in order with `get` and
+#                      plays them on its own clock. If the next line is not there
+#                      yet, it waits a sixteenth note and looks again.
+# Why an inbox? `sync` only catches a message that comes while it is waiting,
+# so a line that arrived while the singer was busy would be lost.
+# Why look again instead of `sync`? `get` only sees what was `set` before the
+# loop's own time; looking again every sixteenth can never miss a line.
+# Re-running this file swaps in the new code without starting new loops,
+# so nothing plays twice, and the singer keeps its place in the inbox.
+
+# The notes we sing: E minor pentatonic (E G A B D) from E3 up to E5.
+define :lyricbridge_notes do
+  scale(:e3, :minor_pentatonic, num_octaves: 2)
+end
+
+# Choose the next note (a position in lyricbridge_notes, 0 to 10) for a syllable.
+define :lyricbridge_next_position do |pos, stress, mark|
+  if mark == "."
+    pos = pos >= 10 ? 10 : (pos >= 5 ? 5 : 0)   # end of a sentence: come home to E
+  elsif mark == "?"
+    pos += 3                                    # a question goes up
+  elsif mark == "!"
+    pos += 4                                    # a shout jumps up high
+  elsif stress > 0
+    pos += [-3, -2, 2, 3].choose                # a stressed syllable leaps
+  else
+    pos += [-1, 1].choose                       # the rest walk step by step
+  end
+  pos = 2 if pos < 0                            # bounce back inside our two octaves
+  pos = 8 if pos > 10
+  pos
+end
+
+# Sing one line: one note per syllable, then rest until the line's last bar ends.
+define :lyricbridge_sing_line do |lyric|
+  bpm, bars, count = lyric[1], lyric[2], lyric[3]
+  use_bpm bpm
+  use_synth :tri                                # a soft, clear singing voice
+  use_random_seed lyric[0]                       # the same line number sings the same tune
+  cue :lyricbridge_line, bpm: bpm, bars: bars   # tell tabla_groove.rb a line starts now
+  puts "sing: " + lyric[4].dup.force_encoding("UTF-8")
+  pos = get(:lyricbridge_position, 5)           # start where the last line ended
+  now = 0
+  count.times do |k|
+    stress, beat, beats, mark = lyric[6 + 5 * k], lyric[7 + 5 * k], lyric[8 + 5 * k], lyric[9 + 5 * k]
+    sleep beat - now if beat > now
+    now = beat if beat > now
+    pos = lyricbridge_next_position(pos, stress, mark)
+    loud = [0.5, 1.0, 0.8][stress]              # stressed syllables are louder...
+    hold = stress > 0 ? 0.9 : 0.6               # ...and held a bit longer
+    play lyricbridge_notes[pos], amp: loud, attack: 0.02,
+      sustain: beats * hold * 0.5, release: beats * hold * 0.5
+  end
+  set :lyricbridge_position, pos
+  sleep bars * 4 - now                          # fill the line's bars
+end
+
+# The ears: store every line as it arrives, however early.
+live_loop :lyricbridge_ears do
+  use_real_time
+  lyric = sync "/osc*/lyricbridge/line"
+  number = get(:lyricbridge_heard, 0) + 1
+  set "/lyricbridge/inbox/#{number}", lyric
+  set :lyricbridge_heard, number
+  set :lyricbridge_bpm, lyric[1]
+end
+
+# The singer: `wanted` is the inbox number of the next line to sing. It is kept
+# from one turn of the loop to the next, even when this file is run again.
+live_loop :lyricbridge_sing, init: nil do |wanted|
+  wanted ||= get(:lyricbridge_heard, 0) + 1     # just started: sing what comes next
+  use_bpm get(:lyricbridge_bpm, 60)
+  lyric = get("/lyricbridge/inbox/#{wanted}")
+  until lyric                                    # not here yet: wait and look again
+    sleep 0.25
+    lyric = get("/lyricbridge/inbox/#{wanted}")
+  end
+  lyricbridge_sing_line lyric
+  wanted + 1
+end
