@@ -1,0 +1,92 @@
+"""Shared fixtures: one headless Sonic Pi for the whole session, and small original verses."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from bridge.protocol import encode_line
+from bridge.rhythm import place_line
+from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi, required_programs_missing
+
+REPO = Path(__file__).resolve().parent.parent
+SONICPI_DIR = REPO / "sonicpi"
+
+#: Four short verses written for these tests (a comma, a period, a question, a period).
+VERSES = (
+    "The kite went up above the tree,",
+    "it waved its tail and smiled at me.",
+    "Where will you fly when winds are low?",
+    "Home to the garden, soft and slow.",
+)
+
+#: Stop between tests only after the notes already scheduled (0.5 s ahead) have been logged.
+SETTLE_S = 0.8
+
+
+@pytest.fixture(scope="session")
+def sonic_pi_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeadlessSonicPi]:
+    """One private headless Sonic Pi for the whole session (booted once, stopped at the end).
+
+    Fails (never skips) when the server is not installed: CI must run these tests.
+    """
+    missing = required_programs_missing()
+    if missing:
+        pytest.fail(
+            f"headless Sonic Pi is not installed (missing: {', '.join(missing)}); "
+            f"install it with: sudo {APT_INSTALL}",
+            pytrace=False,
+        )
+    run_dir = tmp_path_factory.mktemp("sonic-pi")
+    with HeadlessSonicPi(run_dir, log_file=run_dir / "gui_log.jsonl") as spi:
+        yield spi
+
+
+@pytest.fixture
+def sonic_pi(sonic_pi_session: HeadlessSonicPi) -> Iterator[HeadlessSonicPi]:
+    """The session's Sonic Pi with a clean slate: no jobs running, an empty log."""
+    spi = sonic_pi_session
+    spi.stop_all_jobs(settle=SETTLE_S)
+    spi.clear_log()
+    yield spi
+    spi.stop_all_jobs(settle=0.1)
+
+
+@pytest.fixture
+def verses() -> tuple[str, ...]:
+    """The test verses, one line each."""
+    return VERSES
+
+
+@pytest.fixture
+def verses_file(tmp_path: Path) -> Path:
+    """The test verses written to a text file (for ``lyricbridge run --text``)."""
+    path = tmp_path / "verses.txt"
+    path.write_text("\n".join(VERSES) + "\n", encoding="utf-8")
+    return path
+
+
+SendLines = Callable[..., list[float]]
+
+
+@pytest.fixture
+def send_lines(sonic_pi: HeadlessSonicPi) -> SendLines:
+    """Send lines to the fixture's cue port; return the wall time each was sent.
+
+    ``gaps`` gives the seconds to wait before each line after the first (default 5 ms).
+    """
+
+    def send(lines: Sequence[str], bpm: float = 120.0, gaps: Sequence[float] | None = None,
+             first_seq: int = 0) -> list[float]:
+        sent: list[float] = []
+        for i, line in enumerate(lines):
+            if i:
+                time.sleep(gaps[i - 1] if gaps is not None else 0.005)
+            sonic_pi.send_datagram(encode_line(first_seq + i, bpm, place_line(line)))
+            sent.append(time.time())
+        return sent
+
+    return send
