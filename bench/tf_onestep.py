@@ -1,4 +1,4 @@
-"""The TensorFlow text-generation tutorial's OneStep sampler, rebuilt on a lyricbridge model's weights.
+"""The TensorFlow tutorial's OneStep sampler, rebuilt on a lyricbridge model's weights.
 
 This is the baseline the numpy sampler is measured against: a subclassed Keras model that
 returns its GRU states, a ``tf.function`` single step that maps characters to ids with
@@ -90,3 +90,31 @@ def generate(one_step: OneStep, start: list[str], n: int) -> list[str]:
         out.append(next_char)
     joined = tf.strings.join(out)
     return [s.decode("utf-8") for s in joined.numpy()]
+
+
+def main() -> None:
+    """``python bench/tf_onestep.py MODEL_DIR``: print the first generated line (the TF path)."""
+    import json
+    import sys
+    from pathlib import Path
+
+    path = Path(sys.argv[1])
+    with np.load(path / "weights.npz", allow_pickle=False) as z:
+        weights = {k: z[k] for k in z.files}
+    chars = json.loads((path / "vocab.json").read_text())["chars"]
+    layers = json.loads((path / "config.json").read_text())["model"]["layers"]
+    one_step = OneStep(stateful_from_weights(weights, layers), chars)
+    states = None
+    next_char = tf.constant(["\n"])
+    line = ""
+    while len(line) < 120:
+        next_char, states = one_step.generate_one_step(next_char, states=states)
+        c = next_char.numpy()[0].decode("utf-8")
+        if c == "\n" and line:
+            break
+        line += c if c != "\n" else ""
+    print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

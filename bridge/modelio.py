@@ -62,7 +62,10 @@ def write_text_atomic(path: Path, text: str) -> None:
 def save_model(out: Path, weights: dict[str, np.ndarray], vocab: Vocabulary,
                config: dict[str, Any]) -> None:
     """Write a model directory; every file is replaced atomically, config last."""
-    _write_atomic(out / WEIGHTS_FILE, lambda tmp: np.savez(tmp, **weights), suffix=".npz")
+    def write_weights(tmp: str) -> None:
+        np.savez(tmp, **weights)  # type: ignore[arg-type]
+
+    _write_atomic(out / WEIGHTS_FILE, write_weights, suffix=".npz")
     write_json_atomic(out / VOCAB_FILE, {"chars": list(vocab.chars)})
     write_json_atomic(out / CONFIG_FILE, config)
 

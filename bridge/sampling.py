@@ -17,7 +17,7 @@ def check_temperature(t: float) -> float:
     """Temperature in [0.1, 2.0], else InputError."""
     if not (MIN_TEMPERATURE <= t <= MAX_TEMPERATURE):
         raise InputError(
-            f"temperature out of range: {t}; use a value from {MIN_TEMPERATURE} to {MAX_TEMPERATURE}"
+            f"temperature out of range: {t}; use {MIN_TEMPERATURE} to {MAX_TEMPERATURE}"
         )
     return float(t)
 

@@ -9,7 +9,7 @@ from bridge.errors import InputError
 
 
 def read_text(path: str | Path, what: str = "text file", min_bytes: int = 1) -> str:
-    """Read a UTF-8 text file, or stdin for ``-``; missing, empty, binary or non-UTF-8 is an error."""
+    """Read a UTF-8 text file, or stdin for ``-``; missing, empty, binary, non-UTF-8: errors."""
     if str(path) == "-":
         data = sys.stdin.buffer.read()
         name = "standard input"

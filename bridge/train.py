@@ -1,4 +1,4 @@
-"""Train the character-level GRU lyric model with Keras (the only module that imports TensorFlow)."""
+"""Train the character-level GRU lyric model with Keras (the one module importing TensorFlow)."""
 
 from __future__ import annotations
 
@@ -107,8 +107,8 @@ def _import_keras() -> Any:
         import keras
     except ImportError:
         raise InputError(
-            "training needs TensorFlow, which is not installed; run: pip install 'lyricbridge[train]'"
-            " (or pip install -e '.[train]' in a checkout)"
+            "training needs TensorFlow, which is not installed; run: "
+            "pip install 'lyricbridge[train]' (or pip install -e '.[train]' in a checkout)"
         ) from None
     return keras
 
@@ -181,8 +181,9 @@ def _make_callbacks(keras: Any, ckpt: Path, cfg: TrainConfig, state: dict[str, A
                     self.model.set_weights(current)
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            stopping = self.model.stop_training
             super().on_epoch_end(epoch, logs)
-            if self.stopped_epoch == epoch and self.model.stop_training:
+            if self.model.stop_training and not stopping:
                 on_stop("early stopping")
 
     early = ResumableEarlyStopping(
@@ -216,7 +217,8 @@ def _make_callbacks(keras: Any, ckpt: Path, cfg: TrainConfig, state: dict[str, A
         """Ends the epoch in progress (and so the run) once the time budget is spent."""
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            if deadline is not None and time.monotonic() > deadline and not self.model.stop_training:
+            over = deadline is not None and time.monotonic() > deadline
+            if over and not self.model.stop_training:
                 self.model.stop_training = True
                 on_stop("time budget")
 
@@ -302,7 +304,7 @@ def train(
     def on_stop(reason: str) -> None:
         stopped["by"] = reason
 
-    class Windows(keras.utils.PyDataset):  # type: ignore[misc]
+    class Windows(keras.utils.PyDataset):  # type: ignore[misc,name-defined]
         """Training windows with a fresh random offset and order each epoch."""
 
         def __init__(self) -> None:
@@ -343,7 +345,7 @@ def train(
     ln2 = float(np.log(2))
     train_bpc = float(last.get("loss", float("nan"))) / ln2
     val_bpc = float(best.get("val_loss", float("nan"))) / ln2
-    config = {
+    config: dict[str, Any] = {
         "model": {
             "units": cfg.units,
             "layers": cfg.layers,
@@ -364,8 +366,8 @@ def train(
     }
     heldout_bpc = None
     if heldout_text is not None:
-        from bridge.scoring import bits_per_char
         from bridge.gru import GruModel
+        from bridge.scoring import bits_per_char
 
         heldout_bpc = bits_per_char(GruModel(weights, cfg.layers), vocab, heldout_text)
         config["training"]["heldout"] = {

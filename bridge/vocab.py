@@ -30,7 +30,7 @@ class Vocabulary:
         return char in self._ids
 
     def unknown(self, text: Iterable[str]) -> list[str]:
-        """The distinct characters of a text that are not in the vocabulary, in order of first use."""
+        """The distinct characters of a text outside the vocabulary, in order of first use."""
         seen: dict[str, None] = {}
         for c in text:
             if c not in self._ids:

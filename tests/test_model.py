@@ -18,7 +18,7 @@ from bridge.cli import cli
 from bridge.gru import GruModel, Stepper
 from bridge.lines import ModelLines
 from bridge.modelio import LyricModel, default_model_dir, has_model
-from bridge.sampling import LineWriter, Sampler
+from bridge.sampling import Sampler
 from bridge.scoring import score_text
 from bridge.vocab import Vocabulary
 from tests.verses import VERSES, corpus, write_random_model
