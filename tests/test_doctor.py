@@ -1,0 +1,36 @@
+"""`lyricbridge doctor`: it tells a closed port from a listening one and names the next step."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bridge.cli import cli
+from tests.verses import write_random_model
+
+
+def test_doctor_with_nothing_listening(tmp_path: Path) -> None:
+    model = write_random_model(tmp_path / "m")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = CliRunner().invoke(cli, ["doctor", "--model", str(model), "--port", str(port)])
+    assert result.exit_code == 1
+    assert "[ok] model" in result.output
+    assert f"[!!] nothing listens at 127.0.0.1:{port}: start Sonic Pi" in result.output
+    assert "lyrics_melody.rb" in result.output
+
+
+def test_doctor_with_a_listener_and_no_model(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        result = CliRunner().invoke(cli, ["doctor", "--model", str(tmp_path / "none"),
+                                          "--port", str(port)])
+        data, _ = s.recvfrom(1024)
+    assert result.exit_code == 1
+    assert "[!!] model directory not found" in result.output
+    assert f"[ok] something listens at 127.0.0.1:{port}" in result.output
+    assert data.startswith(b"/lyricbridge/ping")
