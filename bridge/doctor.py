@@ -15,7 +15,7 @@ PING_ADDRESS = "/lyricbridge/ping"
 
 def ruby_file(name: str) -> Path:
     """Where one of the shipped Ruby files lies."""
-    return Path(str(resources.files("bridge.sonicpi") / name))
+    return Path(str(resources.files("bridge.ruby") / name))
 
 
 def run_checks(model_dir: Path | None, host: str, port: int) -> list[tuple[bool, str]]:

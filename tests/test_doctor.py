@@ -26,6 +26,7 @@ def test_doctor_with_nothing_listening(tmp_path: Path) -> None:
 def test_doctor_with_a_listener_and_no_model(tmp_path: Path) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
+        s.settimeout(5)
         port = s.getsockname()[1]
         result = CliRunner().invoke(cli, ["doctor", "--model", str(tmp_path / "none"),
                                           "--port", str(port)])
