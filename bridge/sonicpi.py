@@ -14,7 +14,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -317,6 +317,22 @@ def processes_of(roots: Sequence[int]) -> list[_Proc]:
     return [_Proc(p, stats[p][3], _comm(p)) for p in sorted(found) if stats[p][0] != "Z"]
 
 
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold back SIGINT (Ctrl-C) inside the block; raise KeyboardInterrupt after it if one came."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def _alive(p: _Proc) -> bool:
     s = _stat(p.pid)
     return s is not None and s[0] != "Z" and s[3] == p.start
@@ -467,7 +483,14 @@ class HeadlessSonicPi:
         raise SonicPiError(f"cue port {self.cue_port} never delivered a probe cue")
 
     def stop(self) -> None:
-        """Stop exactly the processes this instance started (and their children); free ports."""
+        """Stop exactly the processes this instance started (and their children); free ports.
+
+        A Ctrl-C that comes while stopping is held back until everything is stopped.
+        """
+        with _sigint_deferred():
+            self._stop()
+
+    def _stop(self) -> None:
         t0 = time.monotonic()
         self._remember_descendants()
         if self._ports is not None and self._server_alive():
