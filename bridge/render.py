@@ -1,0 +1,182 @@
+"""Render lyric lines to a WAV file through a private headless Sonic Pi (``lyricbridge render``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bridge import protocol
+from bridge.daemon import Daemon, Stats
+from bridge.errors import SonicPiError
+from bridge.lines import TextLines
+from bridge.rhythm import BEATS_PER_BAR
+from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi, check_installed, error_text
+
+log = logging.getLogger(__name__)
+
+#: The Ruby files played by default, in ``sonicpi/`` (the singer first, then the groove).
+DEFAULT_LOOP_NAMES = ("lyrics_melody.rb", "tabla_groove.rb")
+#: Sonic Pi plays notes this long after their logical time (its default sched-ahead time),
+#: plus up to a quarter beat at 60 bpm for the singer to notice the first line.
+START_LATENCY_S = 0.5 + 0.25
+#: Quieter than this (0.1 % of full scale) counts as silence when trimming the ends.
+SILENCE = "0.1%"
+
+
+@dataclass
+class RenderResult:
+    """What a render produced and how long it took."""
+
+    path: Path
+    seconds: float
+    lines: int
+    datagrams: int
+    music_seconds: float
+    boot_seconds: float
+    render_seconds: float
+    datagram_sizes: list[int] = field(default_factory=list)
+    ports: tuple[int, ...] = ()
+
+
+class _CountingSender:
+    """Forwards line datagrams to Sonic Pi and adds up how many bars they fill."""
+
+    def __init__(self, spi: HeadlessSonicPi) -> None:
+        self.spi = spi
+        self.bars = 0
+        self.first_sent: float | None = None
+        self.sizes: list[int] = []
+        self.stats = Stats()
+
+    def send(self, data: bytes) -> None:
+        self.spi.send_datagram(data)
+        if self.first_sent is None:
+            self.first_sent = time.monotonic()
+        self.bars += protocol.decode_line(data).bars
+        self.sizes.append(len(data))
+
+
+def sonicpi_dir() -> Path:
+    """The folder holding the shipped ``.rb`` files (installed package or source checkout)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "sonicpi", here.parent / "sonicpi"):
+        if (candidate / DEFAULT_LOOP_NAMES[0]).is_file():
+            return candidate
+    raise SonicPiError(f"cannot find {DEFAULT_LOOP_NAMES[0]} next to {here}; reinstall lyricbridge")
+
+
+def default_loop_files() -> list[Path]:
+    """``lyrics_melody.rb`` and ``tabla_groove.rb``."""
+    folder = sonicpi_dir()
+    return [folder / name for name in DEFAULT_LOOP_NAMES]
+
+
+def _check_tools(loop_files: Sequence[Path]) -> None:
+    check_installed()
+    if shutil.which("sox") is None:
+        raise SonicPiError(f"render needs sox to trim the WAV; install it with: sudo {APT_INSTALL}")
+    for f in loop_files:
+        if not Path(f).is_file():
+            raise SonicPiError(f"loop file {f} does not exist; give a Sonic Pi .rb file")
+
+
+def _stream(spi: HeadlessSonicPi, lines: Sequence[str], bpm: float) -> _CountingSender:
+    """Send the lines with the daemon's one-line look-ahead; return what was sent."""
+    sender = _CountingSender(spi)
+    sender.stats = Daemon(TextLines("\n".join(lines)), sender, bpm=bpm).run()
+    return sender
+
+
+def _wait_for_music_end(sender: _CountingSender, bpm: float, tail: float) -> float:
+    """Sleep until the last line (and a tail for the last notes to ring) has played."""
+    music = sender.bars * BEATS_PER_BAR * 60.0 / bpm
+    start = sender.first_sent if sender.first_sent is not None else time.monotonic()
+    left = start + START_LATENCY_S + music + tail - time.monotonic()
+    if left > 0:
+        time.sleep(left)
+    return music
+
+
+def wav_seconds(path: Path) -> float:
+    """Length of an audio file in seconds (``sox --i -D``)."""
+    out = subprocess.run(["sox", "--i", "-D", str(path)], capture_output=True, text=True,
+                         check=False)
+    if out.returncode != 0:
+        raise SonicPiError(f"sox cannot read {path}: {out.stderr.strip()}")
+    return float(out.stdout.strip())
+
+
+def _trim(raw: Path, out: Path) -> None:
+    """Cut the silence at both ends (each Sonic Pi recording starts with ~1.5 s of zeros)."""
+    effect = ["silence", "1", "0.01", SILENCE]
+    cmd = ["sox", str(raw), str(out), *effect, "reverse", *effect, "reverse"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SonicPiError(f"sox could not trim the recording: {done.stderr.strip()}")
+
+
+def _record(spi: HeadlessSonicPi, lines: Sequence[str], bpm: float, loop_files: Sequence[Path],
+            raw: Path, tail: float) -> tuple[_CountingSender, float]:
+    for f in loop_files:
+        spi.run_file(Path(f))
+    spi.start_recording()
+    sender = _stream(spi, lines, bpm)
+    music = _wait_for_music_end(sender, bpm, tail)
+    spi.stop_recording()
+    spi.save_recording(raw)
+    if spi.errors():
+        raise SonicPiError(f"Sonic Pi reported an error while rendering: "
+                           f"{error_text(spi.errors()[0])}")
+    return sender, music
+
+
+def render_wav(
+    out_path: Path,
+    lines: Sequence[str],
+    bpm: float = 120.0,
+    loop_files: Sequence[Path] | None = None,
+    *,
+    tail: float = 1.5,
+    run_dir: Path | None = None,
+    boot_timeout: float = 60.0,
+) -> RenderResult:
+    """Sing ``lines`` through a private headless Sonic Pi and write the result to ``out_path``.
+
+    Boots its own server (free ports, own jackd), runs ``loop_files`` (default:
+    lyrics_melody.rb and tabla_groove.rb), records while streaming the lines with the
+    daemon's look-ahead, trims the silence at both ends, and writes the WAV atomically.
+    Everything it started is stopped, also on Ctrl-C or an error.
+    """
+    t0 = time.monotonic()
+    out_path = Path(out_path).resolve()
+    files = [Path(f) for f in loop_files] if loop_files else default_loop_files()
+    _check_tools(files)
+    work = Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix="lyricbridge-render-"))
+    raw = out_path.with_name(f".{out_path.name}.{os.getpid()}.raw.wav")
+    tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp.wav")
+    try:
+        with HeadlessSonicPi(work, boot_timeout=boot_timeout) as spi:
+            sender, music = _record(spi, lines, bpm, files, raw, tail)
+            boot, ports = spi.boot_seconds or 0.0, spi.ports.all()
+        _trim(raw, tmp)
+        seconds = wav_seconds(tmp)
+        if seconds <= 0:
+            raise SonicPiError("the recording is silent: did the loop files play anything?")
+        os.replace(tmp, out_path)
+    finally:
+        raw.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+        if run_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    result = RenderResult(out_path, seconds, sender.stats.lines, sender.stats.datagrams, music,
+                          boot, time.monotonic() - t0, sender.sizes, ports)
+    log.info("rendered %d lines (%.1f s of music) to %s: %.1f s WAV in %.1f s",
+             result.lines, music, out_path, seconds, result.render_seconds)
+    return result
