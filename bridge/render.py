@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -10,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from bridge import protocol
@@ -64,12 +66,14 @@ class _CountingSender:
 
 
 def sonicpi_dir() -> Path:
-    """The folder holding the shipped ``.rb`` files (installed package or source checkout)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "sonicpi", here.parent / "sonicpi"):
+    """The folder holding the shipped ``.rb`` files (package ``bridge.ruby``, or the checkout)."""
+    candidates = [Path(__file__).resolve().parent.parent / "sonicpi"]
+    with contextlib.suppress(ModuleNotFoundError):
+        candidates.insert(0, Path(str(resources.files("bridge.ruby"))))
+    for candidate in candidates:
         if (candidate / DEFAULT_LOOP_NAMES[0]).is_file():
             return candidate
-    raise SonicPiError(f"cannot find {DEFAULT_LOOP_NAMES[0]} next to {here}; reinstall lyricbridge")
+    raise SonicPiError(f"cannot find {DEFAULT_LOOP_NAMES[0]}; reinstall lyricbridge")
 
 
 def default_loop_files() -> list[Path]:
