@@ -309,3 +309,15 @@ def test_bad_corpus_is_refused_and_nothing_written(tmp_path: Path, content: byte
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and words in lines[0]
     assert not out.exists()
+
+
+def test_train_without_tensorflow_says_what_to_install(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "keras", None)  # makes `import keras` fail
+    text = tmp_path / "verses.txt"
+    text.write_text(corpus())
+    out = tmp_path / "model"
+    r = CliRunner().invoke(cli, ["train", str(text), "--out", str(out)])
+    assert r.exit_code == 1
+    assert "pip install 'lyricbridge[train]'" in r.output
+    assert not out.exists()
