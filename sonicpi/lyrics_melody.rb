@@ -31,7 +31,7 @@ define :lyricbridge_next_position do |pos, stress, mark|
   if mark == "."
     pos = pos >= 10 ? 10 : (pos >= 5 ? 5 : 0)   # end of a sentence: come home to E
   elsif mark == "?"
-    pos += 3                                    # a question goes up
+    pos = [pos + 3, 10].min                     # a question goes up (as far as it can)
   elsif mark == "!"
     pos += 4                                    # a shout jumps up high
   elsif stress > 0

@@ -69,6 +69,11 @@ def assert_sung(spi: HeadlessSonicPi, lines: Sequence[str]) -> None:
     assert [len(notes) for _, notes in sung] == syllable_counts(lines)
     pitch_classes = {int(round(n)) % 12 for _, notes in sung for n in notes}
     assert pitch_classes <= E_MINOR_PENTATONIC
+    for line, (_, notes) in zip(lines, sung, strict=True):
+        if line.endswith("."):
+            assert int(round(notes[-1])) % 12 == 4, f"{line!r} should come home to E"
+        if line.endswith("?") and len(notes) > 1:
+            assert notes[-1] >= notes[-2], f"{line!r} should go up"
 
 
 def test_server_is_private(sonic_pi: HeadlessSonicPi) -> None:
@@ -90,16 +95,18 @@ def test_ruby_file_is_valid_and_runs(sonic_pi: HeadlessSonicPi, rb: Path) -> Non
 
 
 def test_cli_run_sings_every_syllable(
-    sonic_pi: HeadlessSonicPi, verses_file: Path, verses: tuple[str, ...]
+    sonic_pi: HeadlessSonicPi, tmp_path: Path, verses: tuple[str, ...]
 ) -> None:
     sonic_pi.run_file(MELODY)
-    bpm = BPM
-    cmd = [sys.executable, "-m", "bridge", "run", "--text", str(verses_file), "--lines", "4",
-           "--port", str(sonic_pi.cue_port), "--bpm", str(bpm), "--control-port", "0"]
+    text = tmp_path / "verses.txt"
+    text.write_text("\n".join([*verses[:2], "", *verses[2:]]) + "\n", encoding="utf-8")
+    cmd = [sys.executable, "-m", "bridge", "run", "--text", str(text), "--lines", "4",
+           "--port", str(sonic_pi.cue_port), "--bpm", str(BPM), "--control-port", "0"]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=REPO, check=False)
     assert run.returncode == 0, run.stderr
-    wait_until_sung(sonic_pi, verses, bpm)
-    assert_sung(sonic_pi, verses)
+    expected = [*verses[:2], "", *verses[2:]]  # the blank line is sung as a bar of rest
+    wait_until_sung(sonic_pi, expected, BPM)
+    assert_sung(sonic_pi, expected)
 
 
 def test_lines_arriving_early_are_all_sung(
