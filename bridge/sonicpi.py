@@ -363,6 +363,7 @@ class HeadlessSonicPi:
         self._gui: GuiListener | None = None
         self._popens: list[subprocess.Popen[bytes]] = []
         self._server: subprocess.Popen[bytes] | None = None
+        self._jackd: subprocess.Popen[bytes] | None = None
         self._known: dict[int, _Proc] = {}
         self._send = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._last_send = 0.0
@@ -387,6 +388,7 @@ class HeadlessSonicPi:
         if self._popens:
             raise SonicPiError("this HeadlessSonicPi is already started; call stop() first")
         t0 = time.monotonic()
+        self._send = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             self._boot()
         except BaseException:
@@ -415,6 +417,8 @@ class HeadlessSonicPi:
         self._enable_cues()
 
     def _env(self) -> dict[str, str]:
+        # TMPDIR also moves the server's pid registry (sonic-pi-pids) and recordings into
+        # the run dir, so nothing of ours lands in the shared /tmp.
         env = dict(os.environ)
         env.update(
             JACK_DEFAULT_SERVER=self.jack_name,
@@ -439,7 +443,7 @@ class HeadlessSonicPi:
     def _start_jackd(self, env: dict[str, str]) -> None:
         argv = ["jackd", "-n", self.jack_name, "--no-realtime", "-d", "dummy", "-r", "44100",
                 "-p", "1024"]
-        jackd = self._spawn(argv, "jackd.log", env)
+        jackd = self._jackd = self._spawn(argv, "jackd.log", env)
         wait = subprocess.run(
             ["jack_wait", "-s", self.jack_name, "-w", "-t", "15"],
             env=env, capture_output=True, timeout=20, check=False,
@@ -496,20 +500,18 @@ class HeadlessSonicPi:
         if self._ports is not None and self._server_alive():
             self.command("/exit")
             self._wait_gone(lambda: not self._server_alive(), 3.0)
-        jack = self._popens[0].pid if self._popens else None
+        # The server and its children first: jackd waits for its clients (scsynth) to go.
+        jack = self._jackd.pid if self._jackd is not None else None
         self._terminate([p for p in self._known.values() if p.pid != jack])
         self._terminate([p for p in self._known.values() if p.pid == jack])
         for popen in self._popens:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 popen.wait(timeout=5)
-        for pid in self._known:
-            with contextlib.suppress(OSError):
-                os.unlink(f"/tmp/sonic-pi-pids/{pid}")
         if self._gui is not None:
             self._gui.close()
         self._send.close()
         survivors = [p for p in self._known.values() if _alive(p)]
-        self._popens, self._gui, self._server = [], None, None
+        self._popens, self._gui, self._server, self._jackd = [], None, None, None
         if self._known:
             log.info("headless Sonic Pi stopped in %.1f s", time.monotonic() - t0)
         self._known = {}
