@@ -73,7 +73,7 @@ live_loop :lyricbridge_ears do
   use_real_time
   lyric = sync "/osc*/lyricbridge/line"
   number = get(:lyricbridge_heard, 0) + 1
-  set "/lyricbridge/inbox/#{number}", lyric
+  set "/lyricbridge_inbox/#{number}", lyric
   set :lyricbridge_heard, number
   set :lyricbridge_bpm, lyric[1]
 end
@@ -83,10 +83,10 @@ end
 live_loop :lyricbridge_sing, init: nil do |wanted|
   wanted ||= get(:lyricbridge_heard, 0) + 1     # just started: sing what comes next
   use_bpm get(:lyricbridge_bpm, 60)
-  lyric = get("/lyricbridge/inbox/#{wanted}")
+  lyric = get("/lyricbridge_inbox/#{wanted}")
   until lyric                                    # not here yet: wait and look again
     sleep 0.25
-    lyric = get("/lyricbridge/inbox/#{wanted}")
+    lyric = get("/lyricbridge_inbox/#{wanted}")
   end
   lyricbridge_sing_line lyric
   wanted + 1
