@@ -14,6 +14,9 @@
 #   :lyricbridge_sing  takes the lines out of the inbox in order with `get` and
 #                      plays them on its own clock. If the next line is not there
 #                      yet, it waits a sixteenth note and looks again.
+# The inbox counts lines in the order they arrive (the bridge sends them in seq
+# order), so lines left over from an earlier run, or a restarted bridge that
+# counts from 0 again, never get mixed up with the new ones.
 # Why an inbox? `sync` only catches a message that comes while it is waiting,
 # so a line that arrived while the singer was busy would be lost.
 # Why look again instead of `sync`? `get` only sees what was `set` before the
