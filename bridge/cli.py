@@ -275,10 +275,13 @@ def evaluate(file: str, model_dir: Path | None, as_json: bool) -> None:
               help="Also score this file (never trained on) in the summary and model card.")
 @click.option("--budget-minutes", type=float, default=None,
               help="Stop after this many minutes of training (at the end of a batch).")
+@click.option("--lr-schedule", type=click.Choice(["plateau", "cosine"]), default=None,
+              help="plateau (default): halve the rate when validation stalls; cosine: decay "
+                   "it to a tenth over the budget. May change on --resume.")
 def train(corpus: str, out: Path, epochs: int, units: int, layers: int, embedding: int,
           seq_len: int, batch: int, val_split: float, dropout: float, learning_rate: float,
           patience: int, seed: int, resume: bool, force: bool, heldout: str | None,
-          budget_minutes: float | None) -> None:
+          budget_minutes: float | None, lr_schedule: str | None) -> None:
     """Train the char-GRU lyric model on CORPUS and write a model directory.
 
     Needs the train extra: pip install 'lyricbridge[train]'.
@@ -295,7 +298,8 @@ def train(corpus: str, out: Path, epochs: int, units: int, layers: int, embeddin
                       batch=batch, epochs=epochs, val_split=val_split, dropout=dropout,
                       learning_rate=learning_rate, patience=patience, seed=seed)
     result = run_training(corpus, out, cfg, resume=resume, force=force, heldout=heldout,
-                          budget_minutes=budget_minutes, verbose=1 if sys.stderr.isatty() else 2)
+                          budget_minutes=budget_minutes, verbose=1 if sys.stderr.isatty() else 2,
+                          lr_schedule=lr_schedule)
     write_model_card(out)
     held = f", held-out {result.heldout_bpc:.3f}" if result.heldout_bpc is not None else ""
     click.echo(

@@ -44,7 +44,7 @@ A character-level GRU that writes song lyrics one line at a time for lyricbridge
 | training corpus | `{corpus.get('name')}`, SHA-256 `{corpus.get('sha256')}` |
 | validation | the last {t.get('val_split')} of the corpus, whole stanzas |
 | sequence length / batch | {t.get('seq_len')} / {t.get('batch')} |
-| optimizer | Adam, learning rate {t.get('learning_rate')} halved when validation loss stalls, clipnorm 5 |
+| optimizer | Adam, learning rate {t.get('learning_rate')}, clipnorm 5; {_schedules(t)} |
 | epochs run | {t.get('epochs_run')} (stopped by {t.get('stopped_by')}) |
 | training time | {t.get('seconds', 0) / 60:.1f} min on {t.get('machine')} |
 | train bits/char (last epoch) | {t.get('train_bits_per_char')} |
@@ -78,6 +78,18 @@ slurs and sexual words were dropped; see the corpus's provenance notes). On top 
 `--clean` (on by default) rewrites any generated line holding a word from lyricbridge's own
 blocklist (`bridge/clean.py`) before it is printed or sung.
 """
+
+
+def _schedules(t: dict[str, Any]) -> str:
+    names = {"plateau": "halved whenever validation loss stalled",
+             "cosine": "decayed along a cosine to a tenth over the time budget"}
+    runs = t.get("runs") or [{"from_epoch": 0, "lr_schedule": t.get("lr_schedule", "plateau"),
+                              "budget_minutes": None}]
+    parts = []
+    for r in runs:
+        budget = f" ({r['budget_minutes']:g} min budget)" if r.get("budget_minutes") else ""
+        parts.append(f"from epoch {r['from_epoch'] + 1}: {names[r['lr_schedule']]}{budget}")
+    return "; ".join(parts)
 
 
 def write_model_card(out: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import platform
 import time
@@ -42,6 +43,9 @@ class TrainConfig:
     dropout: float = 0.1
     learning_rate: float = 2e-3
     patience: int = 3
+    #: "plateau": halve the rate when validation stalls; "cosine": decay it along a cosine
+    #: to a tenth over the time budget (or the epochs, without a budget).
+    lr_schedule: str = "plateau"
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -56,6 +60,7 @@ class TrainConfig:
             ("epochs", self.epochs >= 1),
             ("val_split", 0.0 < self.val_split < 0.5),
             ("dropout", 0.0 <= self.dropout < 1.0),
+            ("lr_schedule", self.lr_schedule in ("plateau", "cosine")),
         ]
         for name, ok in rules:
             if not ok:
@@ -161,7 +166,8 @@ def _windows(ids: np.ndarray, seq_len: int, offset: int) -> tuple[np.ndarray, np
 
 
 def _make_callbacks(keras: Any, ckpt: Path, cfg: TrainConfig, state: dict[str, Any],
-                    deadline: float | None, on_stop: Callable[[str], None]) -> list[Any]:
+                    start: float, deadline: float | None,
+                    on_stop: Callable[[str], None]) -> list[Any]:
     """EarlyStopping (resumable), an atomic per-epoch checkpoint, a time budget, an LR schedule."""
 
     class ResumableEarlyStopping(keras.callbacks.EarlyStopping):  # type: ignore[misc]
@@ -222,9 +228,39 @@ def _make_callbacks(keras: Any, ckpt: Path, cfg: TrainConfig, state: dict[str, A
                 self.model.stop_training = True
                 on_stop("time budget")
 
-    lr = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, verbose=0)
+    class CosineDecay(keras.callbacks.Callback):  # type: ignore[misc]
+        """Learning rate from its value at the start of this run down to a tenth of it, along
+        a cosine over the time budget (or over the remaining epochs)."""
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            self.lr0 = float(self.model.optimizer.learning_rate)
+            self.first_epoch = int(state.get("epoch", 0))
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.epoch = epoch
+
+        def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+            if deadline is not None:
+                frac = (time.monotonic() - start) / (deadline - start)
+            else:
+                steps = max(1, self.params.get("steps") or 1)
+                done = self.epoch - self.first_epoch + batch / steps
+                frac = done / max(1, cfg.epochs - self.first_epoch)
+            frac = min(max(frac, 0.0), 1.0)
+            scale = 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * frac))
+            self.model.optimizer.learning_rate.assign(self.lr0 * scale)
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            if logs is not None:
+                logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+    if cfg.lr_schedule == "cosine":
+        schedule: Any = CosineDecay()
+    else:
+        schedule = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                                     patience=1, verbose=0)
     # Order matters: EarlyStopping updates its best before the checkpoint records it.
-    return [early, lr, checkpoint, Budget()]
+    return [early, schedule, checkpoint, Budget()]
 
 
 def _public_state(state: dict[str, Any]) -> dict[str, Any]:
@@ -257,6 +293,7 @@ def train(
     heldout: str | Path | None = None,
     budget_minutes: float | None = None,
     verbose: int = 1,
+    lr_schedule: str | None = None,
 ) -> TrainResult:
     """Train (or resume) a model on a corpus and write the model directory ``out``."""
     out = Path(out)
@@ -273,6 +310,10 @@ def train(
         saved = state.get("config")
         if saved:
             cfg = TrainConfig(**saved)
+    saved_schedule = cfg.lr_schedule
+    if lr_schedule is not None:
+        cfg.lr_schedule = lr_schedule  # a schedule may change when a run is resumed
+        cfg.check()
     vocab = Vocabulary.from_text(text)
     if heldout_text is not None:
         vocab.encode(heldout_text, what="held-out file")
@@ -294,6 +335,11 @@ def train(
         model = build_model(keras, len(vocab), cfg)
         state = {}
     state["config"] = asdict(cfg)
+    earlier = state.get("runs") or [{"from_epoch": 0, "lr_schedule": saved_schedule,
+                                     "budget_minutes": None}]
+    runs = [r for r in earlier if r["from_epoch"] < int(state.get("epoch", 0))]
+    state["runs"] = runs + [{"from_epoch": int(state.get("epoch", 0)),
+                             "lr_schedule": cfg.lr_schedule, "budget_minutes": budget_minutes}]
     state["corpus"] = {"name": Path(corpus).name, "sha256": modelio.sha256_text_file(corpus)}
     state["seconds_before"] = float(state.get("seconds", 0.0))
     start = time.monotonic()
@@ -324,7 +370,7 @@ def train(
             s = slice(i * cfg.batch, (i + 1) * cfg.batch)
             return self.x[s], self.y[s]
 
-    callbacks = _make_callbacks(keras, ckpt, cfg, state, deadline, on_stop)
+    callbacks = _make_callbacks(keras, ckpt, cfg, state, start, deadline, on_stop)
     initial_epoch = int(state.get("epoch", 0))
     history = None
     if initial_epoch < cfg.epochs:
@@ -361,6 +407,7 @@ def train(
             "train_bits_per_char": round(train_bpc, 4),
             "val_bits_per_char": round(val_bpc, 4),
             "corpus": state["corpus"],
+            "runs": state["runs"],
             "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}",
         },
     }

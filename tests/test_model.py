@@ -321,3 +321,17 @@ def test_train_without_tensorflow_says_what_to_install(tmp_path: Path,
     assert r.exit_code == 1
     assert "pip install 'lyricbridge[train]'" in r.output
     assert not out.exists()
+
+
+@pytest.mark.tf
+def test_cosine_schedule_decays_the_rate_and_is_on_the_card(tmp_path: Path, keras: object) -> None:
+    text = tmp_path / "verses.txt"
+    text.write_text(corpus())
+    out = tmp_path / "model"
+    r = _train(str(text), "--out", str(out), "--epochs", "3", "--lr-schedule", "cosine",
+               "--learning-rate", "0.01", *TINY)
+    assert r.returncode == 0, r.stderr
+    rates = [h["learning_rate"] for h in
+             json.loads((out / "checkpoints" / "state.json").read_text())["history"]]
+    assert rates[0] > rates[1] > rates[2] >= 0.001 - 1e-9
+    assert "decayed along a cosine" in (out / "MODEL_CARD.md").read_text()
