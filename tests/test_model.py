@@ -31,11 +31,12 @@ def keras() -> object:
     return pytest.importorskip("keras") if os.environ.get("CI") != "true" else __import__("keras")
 
 
-def _keras_model(keras: object, units: int, layers: int, vocab: int) -> object:
+def _keras_model(keras: object, units: int, layers: int, vocab: int,
+                 embedding: int = 12) -> object:
     from bridge.train import TrainConfig, build_model
 
-    return build_model(keras, vocab, TrainConfig(units=units, layers=layers, embedding=12,
-                                                 dropout=0.2))
+    return build_model(keras, vocab, TrainConfig(units=units, layers=layers,
+                                                 embedding=embedding, dropout=0.2))
 
 
 @pytest.mark.tf
@@ -62,7 +63,7 @@ def test_shipped_model_matches_keras(keras: object) -> None:
     path = default_model_dir()
     lm = LyricModel(path)
     m = lm.config["model"]
-    model = _keras_model(keras, m["units"], m["layers"], m["vocab_size"])
+    model = _keras_model(keras, m["units"], m["layers"], m["vocab_size"], m["embedding"])
     from bridge.modelio import load_model_files
 
     weights = load_model_files(path)[0]
