@@ -9,7 +9,7 @@ import os
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,6 @@ class TrainConfig:
     #: to a tenth over the time budget (or the epochs, without a budget).
     lr_schedule: str = "plateau"
     seed: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> None:
         """Raise InputError for values that cannot train."""
@@ -309,7 +308,8 @@ def train(
         state = json.loads((ckpt / STATE_FILE).read_text()) if (ckpt / STATE_FILE).exists() else {}
         saved = state.get("config")
         if saved:
-            cfg = TrainConfig(**saved)
+            known = {f.name for f in fields(TrainConfig)}
+            cfg = TrainConfig(**{k: v for k, v in saved.items() if k in known})
     saved_schedule = cfg.lr_schedule
     if lr_schedule is not None:
         cfg.lr_schedule = lr_schedule  # a schedule may change when a run is resumed
