@@ -12,6 +12,7 @@ import logging  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, TypeVar  # noqa: E402
 
@@ -122,6 +123,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
     from bridge.daemon import Daemon
     from bridge.lines import LineSource, ModelLines, TextLines
     from bridge.modelio import default_model_dir, has_model
+    from bridge.sampling import check_seed_text
     from bridge.textfile import read_text
     from bridge.transport import OscSender
 
@@ -137,11 +139,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
         lyric_model = _load_model(path)
         writer = lyric_model.writer(temperature, top_k, seed, seed_text)
         source = ModelLines(writer, clean=clean)
-
-        def check_seed(text: str) -> str:
-            from bridge.sampling import check_seed_text
-
-            return check_seed_text(lyric_model.vocab, text)
+        check_seed = partial(check_seed_text, lyric_model.vocab)
 
     commands: queue.Queue[Command] = queue.Queue()
     listener = None
