@@ -47,12 +47,14 @@ def seconds_per_bar(bpm: float) -> float:
     return BEATS_PER_BAR * 60.0 / bpm
 
 
-def split_to_fit(line: str, bpm: float) -> list[Phrase]:
-    """Place a line; if its datagram would be too large, split it at a word boundary."""
+def encode_fitting(line: str, seq: int, bpm: float) -> list[tuple[Phrase, bytes]]:
+    """Place a line and build its datagram(s), numbered from ``seq``; a line whose datagram
+    would be too large is split at a word boundary. Parts without syllables are dropped."""
     phrase = place_line(line)
+    if not phrase.notes:
+        return []
     try:
-        protocol.encode_line(0, bpm, phrase)
-        return [phrase]
+        return [(phrase, protocol.encode_line(seq, bpm, phrase))]
     except InputError:
         words = line.split()
         if len(words) < 2:
@@ -61,7 +63,8 @@ def split_to_fit(line: str, bpm: float) -> list[Phrase]:
         else:
             half = len(words) // 2
             halves = [" ".join(words[:half]), " ".join(words[half:])]
-        return [p for h in halves for p in split_to_fit(h, bpm)]
+        first = encode_fitting(halves[0], seq, bpm)
+        return first + encode_fitting(halves[1], seq + len(first), bpm)
 
 
 def format_phrase(phrase: Phrase) -> str:
@@ -177,26 +180,25 @@ class Daemon:
             if not line:
                 if self.stats.lines and not self._rest_pending:
                     self._rest_pending = True
-                    self._send(Phrase("", 1, ()))
+                    rest = Phrase("", 1, ())
+                    self._send(rest, protocol.encode_line(self._seq, self.bpm, rest))
                     return True
                 continue
-            phrases = split_to_fit(line, self.bpm)
-            phrases = [p for p in phrases if p.notes]
-            if not phrases:
+            parts = encode_fitting(line, self._seq, self.bpm)
+            if not parts:
                 self.stats.skipped += 1
                 log.warning("skipped a line with no words to sing: %r", line)
                 continue
-            if len(phrases) > 1:
+            if len(parts) > 1:
                 self.stats.split += 1
-                log.warning("line too long for one datagram; sent in %d parts", len(phrases))
-            for p in phrases:
-                self._send(p)
+                log.warning("line too long for one datagram; sent in %d parts", len(parts))
+            for phrase, data in parts:
+                self._send(phrase, data)
             self._rest_pending = False
             self.stats.lines += 1
             return True
 
-    def _send(self, phrase: Phrase) -> None:
-        data = protocol.encode_line(self._seq, self.bpm, phrase)
+    def _send(self, phrase: Phrase, data: bytes) -> None:
         self.sender.send(data)
         now = self.clock()
         start = max(now, self._last_end)
