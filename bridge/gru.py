@@ -27,9 +27,8 @@ class GruModel:
             layers = sum(1 for k in weights if k.endswith("/recurrent_kernel"))
         try:
             emb = np.asarray(weights["embedding"], dtype=np.float32)
-            self.recurrent = [
-                np.ascontiguousarray(weights[f"gru_{i}/recurrent_kernel"], dtype=np.float32)
-                for i in range(layers)
+            recurrent = [
+                np.asarray(weights[f"gru_{i}/recurrent_kernel"], np.float32) for i in range(layers)
             ]
             kernels = [np.asarray(weights[f"gru_{i}/kernel"], np.float32) for i in range(layers)]
             biases = [np.asarray(weights[f"gru_{i}/bias"], np.float32) for i in range(layers)]
@@ -40,11 +39,10 @@ class GruModel:
         if layers < 1:
             raise ModelError("model weights hold no GRU layer; retrain the model")
         self.layers = layers
-        self.units = u = self.recurrent[0].shape[0]
+        self.units = u = recurrent[0].shape[0]
         self.vocab_size = emb.shape[0]
-        self.embedding = emb
-        self.kernels = kernels
-        self.biases = biases
+        self.parameters = int(emb.size + self.dense.size + self.dense_bias.size
+                              + sum(a.size for a in kernels + recurrent + biases))
         # Arranged for the step: sigmoid(a) = 0.5 * tanh(a / 2) + 0.5, so the z and r columns
         # of both projections are halved in advance; the recurrent z/r bias joins the input
         # bias (both are only added); the recurrent h bias stays apart (r multiplies it).
@@ -61,7 +59,7 @@ class GruModel:
             zr_bias[: 2 * u] = b_rec[: 2 * u]
             self.step_kernels.append(np.ascontiguousarray(kernels[i] * half))
             self.step_input_bias.append(((b_in + zr_bias) * half).astype(np.float32))
-            self.step_recurrent.append(np.ascontiguousarray(self.recurrent[i] * half))
+            self.step_recurrent.append(np.ascontiguousarray(recurrent[i] * half))
             rec_bias = np.zeros(3 * u, dtype=np.float32)
             rec_bias[2 * u :] = b_rec[2 * u :]
             self.step_recurrent_bias.append(rec_bias)

@@ -95,14 +95,7 @@ def _schedules(t: dict[str, Any]) -> str:
 def write_model_card(out: Path) -> Path:
     """Write ``out/MODEL_CARD.md`` (atomically) for a trained model directory."""
     model = LyricModel(out)
-    params = sum(int(a.size) for a in _weight_arrays(model))
-    text = render_card(model.config, params, sample_lines(model))
+    text = render_card(model.config, model.network.parameters, sample_lines(model))
     write_text_atomic(out / CARD_FILE, text)
     return out / CARD_FILE
 
-
-def _weight_arrays(model: LyricModel) -> list[Any]:
-    net = model.network
-    arrays: list[Any] = [net.embedding, net.dense, net.dense_bias]
-    arrays += net.kernels + net.recurrent + net.biases
-    return arrays
