@@ -7,12 +7,15 @@ argument that is not int32, float32 or string, and on bundles, so only those are
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.errors import InputError
-from bridge.rhythm import Phrase
+
+if TYPE_CHECKING:
+    from bridge.rhythm import Phrase
 
 #: Sonic Pi's cue port (3.2 and 4.x).
 DEFAULT_HOST = "127.0.0.1"
@@ -90,7 +93,7 @@ def encode_line(seq: int, bpm: float, phrase: Phrase) -> bytes:
 
 
 def decode_line(data: bytes) -> LineMessage:
-    """Parse a ``/lyricbridge/line`` datagram back (used by tests and ``doctor``)."""
+    """Parse a ``/lyricbridge/line`` datagram back, as a receiver sees it."""
     msg = OscMessage(data)
     if msg.address != LINE_ADDRESS:
         raise InputError(f"not a line datagram: address {msg.address!r}")
