@@ -24,7 +24,3 @@ def blocked_words(line: str) -> list[str]:
     """The blocklisted words in a line, lower-cased, in order."""
     return [w for w in _WORD.findall(line.lower()) if w in BLOCKLIST]
 
-
-def is_clean(line: str) -> bool:
-    """Whether a line has no blocklisted word."""
-    return not blocked_words(line)

@@ -18,7 +18,8 @@ from typing import Any, TypeVar  # noqa: E402
 
 import click  # noqa: E402
 
-from bridge import __version__  # noqa: E402
+from bridge import __version__, protocol  # noqa: E402
+from bridge.control import MAX_BPM, MIN_BPM  # noqa: E402
 from bridge.errors import BridgeError  # noqa: E402
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +42,14 @@ def model_option(f: F) -> F:
         "--model", "model_dir", type=click.Path(path_type=Path), default=None,
         help="Model directory (default: $LYRICBRIDGE_MODEL, else the shipped model).",
     )(f)
+
+
+def target_options(f: F) -> F:
+    """--host and --port: where Sonic Pi listens for OSC."""
+    f = click.option("--port", type=click.IntRange(1, 65535), default=protocol.DEFAULT_PORT,
+                     show_default=True, help="Sonic Pi's OSC cue port.")(f)
+    return click.option("--host", default=protocol.DEFAULT_HOST, show_default=True,
+                        help="Where Sonic Pi listens.")(f)
 
 
 def sampling_options(f: F) -> F:
@@ -91,17 +100,16 @@ def cli(verbose: int, quiet: bool) -> None:
               help="Sing the lines of FILE ('-' for stdin) instead of generated ones.")
 @click.option("--loop", is_flag=True, help="Repeat the text forever.")
 @model_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Where Sonic Pi listens.")
-@click.option("--port", type=click.IntRange(1, 65535), default=4560, show_default=True,
-              help="Sonic Pi's OSC cue port.")
-@click.option("--bpm", type=click.FloatRange(30, 300), default=120.0, show_default=True,
+@target_options
+@click.option("--bpm", type=click.FloatRange(MIN_BPM, MAX_BPM), default=120.0, show_default=True,
               help="Tempo sent with every line.")
 @click.option("--lines", "max_lines", type=click.IntRange(1), default=None,
               help="Stop after N lines (default: run until Ctrl-C).")
 @sampling_options
-@click.option("--control-port", type=click.IntRange(0, 65535), default=4580, show_default=True,
+@click.option("--control-port", type=click.IntRange(0, 65535),
+              default=protocol.DEFAULT_CONTROL_PORT, show_default=True,
               help="UDP port for live control from Sonic Pi (0: none).")
-@click.option("--control-host", default="127.0.0.1", show_default=True,
+@click.option("--control-host", default=protocol.DEFAULT_HOST, show_default=True,
               help="Address the control port binds (OSC has no authentication).")
 def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
@@ -311,7 +319,7 @@ def train(corpus: str, out: Path, epochs: int, units: int, layers: int, embeddin
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--lines", "count", type=click.IntRange(1), default=4, show_default=True,
               help="How many lines to sing.")
-@click.option("--bpm", type=click.FloatRange(30, 300), default=120.0, show_default=True)
+@click.option("--bpm", type=click.FloatRange(MIN_BPM, MAX_BPM), default=120.0, show_default=True)
 @click.option("--loop-file", "loop_files", type=click.Path(path_type=Path), multiple=True,
               help="Ruby file to run (repeatable; default: lyrics_melody.rb + tabla_groove.rb).")
 @click.option("--text", "text_file", type=str, default=None, metavar="FILE",
@@ -363,8 +371,7 @@ def render(out: Path, count: int, bpm: float, loop_files: tuple[Path, ...],
 
 @cli.command()
 @model_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=4560, show_default=True)
+@target_options
 def doctor(model_dir: Path | None, host: str, port: int) -> None:
     """Check the model and whether Sonic Pi listens, and say what to do next.
 
