@@ -39,6 +39,8 @@ class Stats:
     datagrams: int = 0
     skipped: int = 0
     split: int = 0
+    bars: int = 0
+    first_sent: float | None = None
     sizes: list[int] = field(default_factory=list)
 
 
@@ -206,7 +208,10 @@ class Daemon:
         # One line of look-ahead: the next line goes out when this one starts playing.
         self._send_next_at = start
         self.stats.datagrams += 1
+        self.stats.bars += phrase.bars
         self.stats.sizes.append(len(data))
+        if self.stats.first_sent is None:
+            self.stats.first_sent = now
         if self.out is not None and phrase.notes:
             self.out.write(f"{self._seq:4d}  {format_phrase(phrase)}  [{phrase.bars} bar"
                            f"{'s' if phrase.bars != 1 else ''}]\n")

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from bridge import protocol
 from bridge.daemon import Daemon, Stats
 from bridge.errors import SonicPiError
 from bridge.lines import TextLines
@@ -47,24 +46,6 @@ class RenderResult:
     ports: tuple[int, ...] = ()
 
 
-class _CountingSender:
-    """Forwards line datagrams to Sonic Pi and adds up how many bars they fill."""
-
-    def __init__(self, spi: HeadlessSonicPi) -> None:
-        self.spi = spi
-        self.bars = 0
-        self.first_sent: float | None = None
-        self.sizes: list[int] = []
-        self.stats = Stats()
-
-    def send(self, data: bytes) -> None:
-        self.spi.send_datagram(data)
-        if self.first_sent is None:
-            self.first_sent = time.monotonic()
-        self.bars += protocol.decode_line(data).bars
-        self.sizes.append(len(data))
-
-
 def sonicpi_dir() -> Path:
     """The folder holding the shipped ``.rb`` files (package ``bridge.ruby``, or the checkout)."""
     candidates = [Path(__file__).resolve().parent.parent / "sonicpi"]
@@ -91,17 +72,15 @@ def _check_tools(loop_files: Sequence[Path]) -> None:
             raise SonicPiError(f"loop file {f} does not exist; give a Sonic Pi .rb file")
 
 
-def _stream(spi: HeadlessSonicPi, lines: Sequence[str], bpm: float) -> _CountingSender:
+def _stream(spi: HeadlessSonicPi, lines: Sequence[str], bpm: float) -> Stats:
     """Send the lines with the daemon's one-line look-ahead; return what was sent."""
-    sender = _CountingSender(spi)
-    sender.stats = Daemon(TextLines("\n".join(lines)), sender, bpm=bpm).run()
-    return sender
+    return Daemon(TextLines("\n".join(lines)), spi, bpm=bpm).run()
 
 
-def _wait_for_music_end(sender: _CountingSender, bpm: float, tail: float) -> float:
+def _wait_for_music_end(stats: Stats, bpm: float, tail: float) -> float:
     """Sleep until the last line (and a tail for the last notes to ring) has played."""
-    music = sender.bars * BEATS_PER_BAR * 60.0 / bpm
-    start = sender.first_sent if sender.first_sent is not None else time.monotonic()
+    music = stats.bars * BEATS_PER_BAR * 60.0 / bpm
+    start = stats.first_sent if stats.first_sent is not None else time.monotonic()
     left = start + START_LATENCY_S + music + tail - time.monotonic()
     if left > 0:
         time.sleep(left)
@@ -127,18 +106,18 @@ def _trim(raw: Path, out: Path) -> None:
 
 
 def _record(spi: HeadlessSonicPi, lines: Sequence[str], bpm: float, loop_files: Sequence[Path],
-            raw: Path, tail: float) -> tuple[_CountingSender, float]:
+            raw: Path, tail: float) -> tuple[Stats, float]:
     for f in loop_files:
         spi.run_file(Path(f))
     spi.start_recording()
-    sender = _stream(spi, lines, bpm)
-    music = _wait_for_music_end(sender, bpm, tail)
+    stats = _stream(spi, lines, bpm)
+    music = _wait_for_music_end(stats, bpm, tail)
     spi.stop_recording()
     spi.save_recording(raw)
     if spi.errors():
         raise SonicPiError(f"Sonic Pi reported an error while rendering: "
                            f"{error_text(spi.errors()[0])}")
-    return sender, music
+    return stats, music
 
 
 def render_wav(
@@ -167,7 +146,7 @@ def render_wav(
     tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp.wav")
     try:
         with HeadlessSonicPi(work, boot_timeout=boot_timeout) as spi:
-            sender, music = _record(spi, lines, bpm, files, raw, tail)
+            stats, music = _record(spi, lines, bpm, files, raw, tail)
             boot, ports = spi.boot_seconds or 0.0, spi.ports.all()
         _trim(raw, tmp)
         seconds = wav_seconds(tmp)
@@ -179,8 +158,8 @@ def render_wav(
         tmp.unlink(missing_ok=True)
         if run_dir is None:
             shutil.rmtree(work, ignore_errors=True)
-    result = RenderResult(out_path, seconds, sender.stats.lines, sender.stats.datagrams, music,
-                          boot, time.monotonic() - t0, sender.sizes, ports)
+    result = RenderResult(out_path, seconds, stats.lines, stats.datagrams, music,
+                          boot, time.monotonic() - t0, stats.sizes, ports)
     log.info("rendered %d lines (%.1f s of music) to %s: %.1f s WAV in %.1f s",
              result.lines, music, out_path, seconds, result.render_seconds)
     return result

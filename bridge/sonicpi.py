@@ -584,7 +584,7 @@ class HeadlessSonicPi:
         """Send an OSC message to the cue port."""
         self._sendto(osc_message(address, *args), self.cue_port)
 
-    def send_datagram(self, data: bytes) -> None:
+    def send(self, data: bytes) -> None:
         """Send a ready-made OSC datagram (e.g. ``encode_line``) to the cue port."""
         self._sendto(data, self.cue_port)
 

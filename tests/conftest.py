@@ -85,7 +85,7 @@ def send_lines(sonic_pi: HeadlessSonicPi) -> SendLines:
         for i, line in enumerate(lines):
             if i:
                 time.sleep(gaps[i - 1] if gaps is not None else 0.005)
-            sonic_pi.send_datagram(encode_line(first_seq + i, bpm, place_line(line)))
+            sonic_pi.send(encode_line(first_seq + i, bpm, place_line(line)))
             sent.append(time.time())
         return sent
 
