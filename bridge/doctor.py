@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -11,11 +10,6 @@ from bridge.errors import BridgeError
 from bridge.modelio import LyricModel, default_model_dir
 
 PING_ADDRESS = "/lyricbridge/ping"
-
-
-def ruby_file(name: str) -> Path:
-    """Where one of the shipped Ruby files lies."""
-    return Path(str(resources.files("bridge.ruby") / name))
 
 
 def run_checks(model_dir: Path | None, host: str, port: int) -> list[tuple[bool, str]]:
@@ -31,7 +25,9 @@ def run_checks(model_dir: Path | None, host: str, port: int) -> list[tuple[bool,
                               f"{len(model.vocab)} characters"))
     except BridgeError as e:
         results.append((False, f"{e} (or sing your own words: lyricbridge run --text FILE)"))
-    melody = ruby_file("lyrics_melody.rb")
+    from bridge.render import sonicpi_dir
+
+    melody = sonicpi_dir() / "lyrics_melody.rb"
     step = f'start Sonic Pi, then run_file "{melody}" in a buffer (or paste that file)'
     try:
         b = OscMessageBuilder(PING_ADDRESS)
