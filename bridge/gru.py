@@ -46,27 +46,30 @@ class GruModel:
         # Arranged for the step: sigmoid(a) = 0.5 * tanh(a / 2) + 0.5, so the z and r columns
         # of both projections are halved in advance; the recurrent z/r bias joins the input
         # bias (both are only added); the recurrent h bias stays apart (r multiplies it).
+        # Each bias is the last row of its matrix, multiplied by a constant 1 that follows
+        # the hidden state in the stepper's buffer: one matmul does both, no separate add.
         half = np.ones(3 * u, dtype=np.float32)
         half[: 2 * u] = 0.5
-        zr_bias = np.zeros(3 * u, dtype=np.float32)
         self.step_kernels: list[np.ndarray] = []
-        self.step_input_bias: list[np.ndarray] = []
         self.step_recurrent: list[np.ndarray] = []
-        self.step_recurrent_bias: list[np.ndarray] = []
+        first_input_bias = np.zeros(3 * u, dtype=np.float32)
         for i in range(layers):
             b_in, b_rec = biases[i][0], biases[i][1]
-            zr_bias[:] = 0.0
-            zr_bias[: 2 * u] = b_rec[: 2 * u]
-            self.step_kernels.append(np.ascontiguousarray(kernels[i] * half))
-            self.step_input_bias.append(((b_in + zr_bias) * half).astype(np.float32))
-            self.step_recurrent.append(np.ascontiguousarray(recurrent[i] * half))
+            in_bias = b_in.copy()
+            in_bias[: 2 * u] += b_rec[: 2 * u]
             rec_bias = np.zeros(3 * u, dtype=np.float32)
             rec_bias[2 * u :] = b_rec[2 * u :]
-            self.step_recurrent_bias.append(rec_bias)
+            if i == 0:
+                first_input_bias = in_bias * half
+                self.step_kernels.append(np.ascontiguousarray(kernels[0] * half))
+            else:
+                self.step_kernels.append(_with_bias_row(kernels[i] * half, in_bias * half))
+            self.step_recurrent.append(_with_bias_row(recurrent[i] * half, rec_bias))
+        self.step_dense = _with_bias_row(self.dense, self.dense_bias)
         # The first layer's input projection of every character, precomputed: a row lookup
         # replaces the embedding lookup and the input matmul.
         self.input_table = np.ascontiguousarray(
-            emb @ self.step_kernels[0] + self.step_input_bias[0], dtype=np.float32
+            emb @ self.step_kernels[0] + first_input_bias, dtype=np.float32
         )
 
     def zero_state(self, batch: int = 1) -> np.ndarray:
@@ -81,7 +84,11 @@ class Stepper:
         self.model = model
         self.batch = batch
         u = model.units
-        self.state = model.zero_state(batch)
+        # Each layer's hidden state followed by a constant 1 (for the bias rows); ``state``
+        # is the (layers, batch, units) view without the 1s, to read or overwrite in place.
+        self._buffer = np.zeros((model.layers, batch, u + 1), dtype=np.float32)
+        self._buffer[:, :, u] = 1.0
+        self.state = self._buffer[:, :, :u]
         self._xp = np.empty((batch, 3 * u), dtype=np.float32)
         self._hp = np.empty((batch, 3 * u), dtype=np.float32)
         self.logits = np.empty((batch, model.vocab_size), dtype=np.float32)
@@ -89,12 +96,11 @@ class Stepper:
         xp, hp = self._xp, self._hp
         self._plan = [
             (
+                self._buffer[i],
                 self.state[i],
-                self.state[i - 1] if i > 0 else None,
+                self._buffer[i - 1] if i > 0 else None,
                 model.step_kernels[i],
-                model.step_input_bias[i],
                 model.step_recurrent[i],
-                model.step_recurrent_bias[i],
                 hp[:, : 2 * u],
                 xp[:, : 2 * u],
                 hp[:, 2 * u :],
@@ -110,12 +116,10 @@ class Stepper:
         m = self.model
         xp, hp = self._xp, self._hp
         np.take(m.input_table, ids, axis=0, out=xp)
-        for h, below, kernel, in_bias, rec, rec_bias, zr, xzr, n, xh, z, r in self._plan:
+        for h1, h, below, kernel, rec, zr, xzr, n, xh, z, r in self._plan:
             if below is not None:
                 np.dot(below, kernel, out=xp)
-                xp += in_bias
-            np.dot(h, rec, out=hp)
-            hp += rec_bias
+            np.dot(h1, rec, out=hp)
             zr += xzr
             np.tanh(zr, out=zr)
             zr *= 0.5
@@ -127,9 +131,13 @@ class Stepper:
             h -= n
             h *= z
             h += n
-        np.dot(self.state[-1], m.dense, out=self.logits)
-        self.logits += m.dense_bias
+        np.dot(self._buffer[-1], m.step_dense, out=self.logits)
         return self.logits
+
+
+def _with_bias_row(matrix: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """matrix with bias appended as its last row: [h, 1] @ result == h @ matrix + bias."""
+    return np.ascontiguousarray(np.vstack([matrix, bias[None, :]]), dtype=np.float32)
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
