@@ -97,6 +97,15 @@ class LogRecord:
             return str(self.args[1]).strip('":')
         return ""
 
+    def runtime(self) -> float | None:
+        """Sonic Pi's own time of a ``/log/multi_message``: seconds since its run started."""
+        if self.address == "/log/multi_message" and len(self.args) > 2:
+            try:
+                return float(self.args[2])
+            except (TypeError, ValueError):
+                return None
+        return None
+
 
 @dataclass(frozen=True)
 class PlayedNote:
@@ -107,6 +116,8 @@ class PlayedNote:
     note: float
     amp: float | None
     thread: str
+    #: When Sonic Pi scheduled it: seconds since its run started (exact, unlike ``t``).
+    runtime: float | None = None
 
 
 def required_programs_missing() -> list[str]:
@@ -757,7 +768,7 @@ def notes_in(r: LogRecord) -> list[PlayedNote]:
     """Synth notes in one log record (``synth :tri, {note: 64.0, amp: 1}``)."""
     if r.address != "/log/multi_message":
         return []
-    return [PlayedNote(r.t, synth, note, amp, r.thread())
+    return [PlayedNote(r.t, synth, note, amp, r.thread(), r.runtime())
             for text in r.texts() for synth, note, amp in synth_notes(text)]
 
 

@@ -225,6 +225,26 @@ def test_jam_knobs_change_scale_root_synth_density_and_bpm_while_it_plays(
     assert gap == pytest.approx(beats * 60.0 / 300.0, abs=0.3)  # at 200 bpm: 1.5 times longer
 
 
+def test_jam_swing_delays_only_the_off_beat_eighths(
+    sonic_pi: HeadlessSonicPi, send_lines: SendLines, verses: tuple[str, ...]
+) -> None:
+    line = verses[3]
+    swing, bpm = 0.2, 120.0
+    notes = place_line(line).notes
+    off_beat = [n.beat % 1 == 0.5 for n in notes]
+    assert any(off_beat) and not all(off_beat)  # the line must show both kinds
+    knobs = f"set :jam_swing, {swing}\nset :jam_density, 0.0\nset :jam_bpm, {bpm}\n"
+    jam(sonic_pi, send_lines, [line], knobs, synth="tri", expected=len(notes))
+    sung = sonic_pi.notes("tri")
+    assert len(sung) == len(notes)
+    assert all(n.runtime is not None for n in sung)
+    beats = [n.beat + (swing if off else 0.0) for n, off in zip(notes, off_beat, strict=True)]
+    expected = [(b - beats[0]) * 60.0 / bpm for b in beats]
+    # Sonic Pi's own schedule times, exact: a swing of 0.2 beats is 0.1 s at 120 bpm.
+    got = [n.runtime - sung[0].runtime for n in sung]  # type: ignore[operator]
+    assert got == pytest.approx(expected, abs=0.002)
+
+
 def test_jam_steers_the_bridge_with_every_control_address(sonic_pi: HeadlessSonicPi) -> None:
     (port,) = free_udp_ports(1)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as bridge:
