@@ -17,6 +17,8 @@ import re  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -32,46 +34,72 @@ from bridge.scoring import score_text  # noqa: E402
 HELDOUT = ROOT.parent / "shared" / "corpus" / "lyrics_heldout.txt"
 
 
-def best_of(fn, repeats: int = 3) -> float:  # type: ignore[no-untyped-def]
-    """The shortest of several timings of fn(), in seconds."""
-    times = []
-    for _ in range(repeats):
+@dataclass
+class Rates:
+    """Chars/s of each sampler, the best of interleaved rounds, and each round's ratio."""
+
+    numpy: float
+    tf: float
+    round_ratios: list[float]
+
+    @property
+    def ratio(self) -> float:
+        return self.numpy / self.tf
+
+    def spread(self) -> str:
+        return f"rounds {min(self.round_ratios):.1f}x..{max(self.round_ratios):.1f}x"
+
+
+def interleaved(np_run: Callable[[], None], np_chars: int, tf_run: Callable[[], None],
+                tf_chars: int, rounds: int) -> Rates:
+    """Time the two samplers in alternating rounds, so a slow spell of a shared machine hits
+    both alike rather than one; the rates are the best round of each."""
+    np_rates, tf_rates_ = [], []
+    for _ in range(rounds):
         t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+        np_run()
+        np_rates.append(np_chars / (time.perf_counter() - t))
+        t = time.perf_counter()
+        tf_run()
+        tf_rates_.append(tf_chars / (time.perf_counter() - t))
+    return Rates(max(np_rates), max(tf_rates_),
+                 [a / b for a, b in zip(np_rates, tf_rates_, strict=True)])
 
 
-def numpy_rates(lm: LyricModel, n: int) -> tuple[float, float]:
-    """Chars/s of the numpy sampler: one stream, and 8 candidates together."""
+def sampling_rates(lm: LyricModel, n: int, rounds: int = 5,
+                   batch: bool = True) -> tuple[Rates, Rates | None]:
+    """numpy sampler vs the TF tutorial OneStep on the same weights: one stream, and 8
+    candidates together (chars/s counts every candidate's characters)."""
+    from tf_onestep import OneStep, generate, stateful_from_weights
+
+    from bridge.modelio import load_model_files
+
     sampler = Sampler(lm.network, lm.vocab, temperature=0.8, seed=0)
     nl = lm.vocab.id_of("\n")
-    sample_chars(lm.network, sampler, 200, nl)
-    single = n / best_of(lambda: sample_chars(lm.network, sampler, n, nl))
+    weights = load_model_files(lm.path)[0]
+    one_step = OneStep(stateful_from_weights(weights, lm.network.layers), list(lm.vocab.chars),
+                       temperature=0.8)
+    n_tf = max(300, n // 4)
 
-    def batch8() -> None:
+    def np_single() -> None:
+        sample_chars(lm.network, sampler, n, nl)
+
+    def np_batch8() -> None:
         stepper = Stepper(lm.network, 8)
         ids = np.full(8, nl)
         for _ in range(n):
             ids = sampler.sample(stepper.step(ids))
 
-    batch8()
-    return single, 8 * n / best_of(batch8)
-
-
-def tf_rates(lm: LyricModel, n: int) -> tuple[float, float]:
-    """Chars/s of the TF tutorial OneStep on the same weights: one stream, and a batch of 8."""
-    from tf_onestep import OneStep, generate, stateful_from_weights
-
-    from bridge.modelio import load_model_files
-
-    weights = load_model_files(lm.path)[0]
-    one_step = OneStep(stateful_from_weights(weights, lm.network.layers), list(lm.vocab.chars),
-                       temperature=0.8)
+    np_single()  # warm up both paths (TF traces its step function on the first calls)
     generate(one_step, ["\n"], 20)
+    single = interleaved(np_single, n, lambda: generate(one_step, ["\n"], n_tf), n_tf, rounds)
+    if not batch:
+        return single, None
+    np_batch8()
     generate(one_step, ["\n"] * 8, 20)
-    single = n / best_of(lambda: generate(one_step, ["\n"], n))
-    return single, 8 * n / best_of(lambda: generate(one_step, ["\n"] * 8, n))
+    batched = interleaved(np_batch8, 8 * n, lambda: generate(one_step, ["\n"] * 8, n_tf),
+                          8 * n_tf, rounds)
+    return single, batched
 
 
 #: Runs a command and reports its own peak RSS. The measured process is forked from this small
@@ -128,6 +156,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=default_model_dir())
     parser.add_argument("--heldout", type=Path, default=HELDOUT)
     parser.add_argument("--chars", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     lm = LyricModel(args.model)
     m = lm.config["model"]
@@ -135,13 +164,14 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPU cores; OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS')}\n")
 
-    np_single, np_batch = numpy_rates(lm, args.chars)
-    tf_single, tf_batch = tf_rates(lm, max(300, args.chars // 4))
-    print("sampling speed (chars/s, best of 3)        numpy     TF OneStep   ratio   target")
-    print(f"  single stream                        {np_single:9.0f}   {tf_single:10.0f}"
-          f"   {np_single / tf_single:5.1f}x   >= 8x")
-    print(f"  batch of 8 candidates                {np_batch:9.0f}   {tf_batch:10.0f}"
-          f"   {np_batch / tf_batch:5.1f}x")
+    single, batched = sampling_rates(lm, args.chars, args.rounds)
+    assert batched is not None
+    print(f"sampling speed (chars/s, best of {args.rounds} interleaved rounds)"
+          "   numpy  TF OneStep  ratio   target")
+    print(f"  single stream                             {single.numpy:9.0f}  {single.tf:10.0f}"
+          f"  {single.ratio:5.1f}x   >= 8x   ({single.spread()})")
+    print(f"  batch of 8 candidates                     {batched.numpy:9.0f}  {batched.tf:10.0f}"
+          f"  {batched.ratio:5.1f}x           ({batched.spread()})")
 
     gen = [sys.executable, "-m", "bridge", "generate", "-n", "1", "--model", str(args.model)]
     tfp = [sys.executable, str(ROOT / "bench" / "tf_onestep.py"), str(args.model)]

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_model import numpy_rates, tf_rates  # noqa: E402
+from bench_model import sampling_rates  # noqa: E402
 
 from bridge.modelio import LyricModel, load_model_files, save_model  # noqa: E402
 
@@ -61,20 +61,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("shapes", nargs="*", default=DEFAULT_SHAPES, help="LAYERSxUNITS")
     parser.add_argument("--chars", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPU cores; OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS')}")
+    print(f"single stream, best of {args.rounds} interleaved rounds each")
     print("shape     step MB   numpy chars/s   TF chars/s   ratio   (target >= 8x)")
     with tempfile.TemporaryDirectory() as tmp:
         for shape in args.shapes:
             layers, units = (int(x) for x in shape.lower().split("x"))
             path = random_model(Path(tmp) / shape, layers, units, default_model_dir())
             lm = LyricModel(path)
-            np_single = numpy_rates(lm, args.chars)[0]
-            tf_single = tf_rates(lm, max(300, args.chars // 4))[0]
+            single = sampling_rates(lm, args.chars, args.rounds, batch=False)[0]
             mb = step_megabytes(layers, units, lm.network.vocab_size)
-            print(f"{shape:8s} {mb:8.2f}   {np_single:13.0f}   {tf_single:10.0f}"
-                  f"   {np_single / tf_single:5.1f}x", flush=True)
+            print(f"{shape:8s} {mb:8.2f}   {single.numpy:13.0f}   {single.tf:10.0f}"
+                  f"   {single.ratio:5.1f}x   ({single.spread()})", flush=True)
 
 
 if __name__ == "__main__":
