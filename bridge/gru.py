@@ -22,9 +22,8 @@ from bridge.errors import ModelError
 class GruModel:
     """Inference weights of Embedding -> GRU x layers -> Dense, arranged for fast steps."""
 
-    def __init__(self, weights: Mapping[str, np.ndarray], layers: int | None = None) -> None:
-        if layers is None:
-            layers = sum(1 for k in weights if k.endswith("/recurrent_kernel"))
+    def __init__(self, weights: Mapping[str, np.ndarray]) -> None:
+        layers = sum(1 for k in weights if k.endswith("/recurrent_kernel"))
         try:
             emb = np.asarray(weights["embedding"], dtype=np.float32)
             recurrent = [
@@ -32,8 +31,8 @@ class GruModel:
             ]
             kernels = [np.asarray(weights[f"gru_{i}/kernel"], np.float32) for i in range(layers)]
             biases = [np.asarray(weights[f"gru_{i}/bias"], np.float32) for i in range(layers)]
-            self.dense = np.ascontiguousarray(weights["dense/kernel"], dtype=np.float32)
-            self.dense_bias = np.asarray(weights["dense/bias"], dtype=np.float32)
+            dense = np.asarray(weights["dense/kernel"], dtype=np.float32)
+            dense_bias = np.asarray(weights["dense/bias"], dtype=np.float32)
         except KeyError as e:
             raise ModelError(f"model weights lack {e.args[0]!r}; retrain the model") from None
         if layers < 1:
@@ -41,7 +40,7 @@ class GruModel:
         self.layers = layers
         self.units = u = recurrent[0].shape[0]
         self.vocab_size = emb.shape[0]
-        self.parameters = int(emb.size + self.dense.size + self.dense_bias.size
+        self.parameters = int(emb.size + dense.size + dense_bias.size
                               + sum(a.size for a in kernels + recurrent + biases))
         # Arranged for the step: sigmoid(a) = 0.5 * tanh(a / 2) + 0.5, so the z and r columns
         # of both projections are halved in advance; the recurrent z/r bias joins the input
@@ -50,9 +49,8 @@ class GruModel:
         # the hidden state in the stepper's buffer: one matmul does both, no separate add.
         half = np.ones(3 * u, dtype=np.float32)
         half[: 2 * u] = 0.5
-        self.step_kernels: list[np.ndarray] = []
+        self.step_kernels: list[np.ndarray] = []  # layers 2.. (the first is input_table)
         self.step_recurrent: list[np.ndarray] = []
-        first_input_bias = np.zeros(3 * u, dtype=np.float32)
         for i in range(layers):
             b_in, b_rec = biases[i][0], biases[i][1]
             in_bias = b_in.copy()
@@ -60,21 +58,15 @@ class GruModel:
             rec_bias = np.zeros(3 * u, dtype=np.float32)
             rec_bias[2 * u :] = b_rec[2 * u :]
             if i == 0:
-                first_input_bias = in_bias * half
-                self.step_kernels.append(np.ascontiguousarray(kernels[0] * half))
+                # The first layer's input projection of every character, precomputed: a row
+                # lookup replaces the embedding lookup and the input matmul.
+                self.input_table = np.ascontiguousarray(
+                    emb @ (kernels[0] * half) + in_bias * half, dtype=np.float32
+                )
             else:
                 self.step_kernels.append(_with_bias_row(kernels[i] * half, in_bias * half))
             self.step_recurrent.append(_with_bias_row(recurrent[i] * half, rec_bias))
-        self.step_dense = _with_bias_row(self.dense, self.dense_bias)
-        # The first layer's input projection of every character, precomputed: a row lookup
-        # replaces the embedding lookup and the input matmul.
-        self.input_table = np.ascontiguousarray(
-            emb @ self.step_kernels[0] + first_input_bias, dtype=np.float32
-        )
-
-    def zero_state(self, batch: int = 1) -> np.ndarray:
-        """All-zero hidden state: (layers, batch, units)."""
-        return np.zeros((self.layers, batch, self.units), dtype=np.float32)
+        self.step_dense = _with_bias_row(dense, dense_bias)
 
 
 class Stepper:
@@ -82,7 +74,6 @@ class Stepper:
 
     def __init__(self, model: GruModel, batch: int) -> None:
         self.model = model
-        self.batch = batch
         u = model.units
         # Each layer's hidden state followed by a constant 1 (for the bias rows); ``state``
         # is the (layers, batch, units) view without the 1s, to read or overwrite in place.
@@ -99,7 +90,7 @@ class Stepper:
                 self._buffer[i],
                 self.state[i],
                 self._buffer[i - 1] if i > 0 else None,
-                model.step_kernels[i],
+                model.step_kernels[i - 1] if i > 0 else None,
                 model.step_recurrent[i],
                 hp[:, : 2 * u],
                 xp[:, : 2 * u],
@@ -117,7 +108,7 @@ class Stepper:
         xp, hp = self._xp, self._hp
         np.take(m.input_table, ids, axis=0, out=xp)
         for h1, h, below, kernel, rec, zr, xzr, n, xh, z, r in self._plan:
-            if below is not None:
+            if below is not None and kernel is not None:
                 np.dot(below, kernel, out=xp)
             np.dot(h1, rec, out=hp)
             zr += xzr

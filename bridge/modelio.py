@@ -51,12 +51,12 @@ def _write_atomic(path: Path, write: Any, suffix: str = "") -> None:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON via a temporary file and a rename, so a kill never leaves half a file."""
-    _write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write text via a temporary file and a rename."""
-    _write_atomic(path, lambda tmp: Path(tmp).write_text(text))
+    _write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def save_model(out: Path, weights: dict[str, np.ndarray], vocab: Vocabulary,
@@ -82,8 +82,8 @@ def load_model_files(path: Path) -> tuple[dict[str, np.ndarray], Vocabulary, dic
     try:
         with np.load(path / WEIGHTS_FILE, allow_pickle=False) as z:
             weights = {k: z[k] for k in z.files}
-        vocab = Vocabulary(json.loads((path / VOCAB_FILE).read_text())["chars"])
-        config = json.loads((path / CONFIG_FILE).read_text())
+        vocab = Vocabulary(json.loads((path / VOCAB_FILE).read_text(encoding="utf-8"))["chars"])
+        config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError) as e:
         raise ModelError(f"model directory {path} is unreadable ({e}); retrain or re-download "
                          "it") from None
@@ -111,7 +111,7 @@ class LyricModel:
 
         weights, self.vocab, self.config = load_model_files(path)
         self.path = path
-        self.network = GruModel(weights, self.config.get("model", {}).get("layers"))
+        self.network = GruModel(weights)
         self.sampling: dict[str, Any] = dict(self.config.get("sampling", {}))
 
     def writer(self, temperature: float | None = None, top_k: int | None = None,

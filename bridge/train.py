@@ -416,7 +416,7 @@ def train(
         from bridge.gru import GruModel
         from bridge.scoring import bits_per_char
 
-        heldout_bpc = bits_per_char(GruModel(weights, cfg.layers), vocab, heldout_text)
+        heldout_bpc = bits_per_char(GruModel(weights), vocab, heldout_text)
         config["training"]["heldout"] = {
             "name": Path(heldout).name if heldout else None,
             "sha256": modelio.sha256_text_file(heldout) if heldout else None,
