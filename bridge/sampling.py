@@ -96,8 +96,6 @@ class LineWriter:
         self.sampler = sampler
         self.max_chars = max_chars
         self.newline = sampler.vocab.id_of("\n") if "\n" in sampler.vocab else None
-        self.state = sampler.model.zero_state(1)
-        self.logits = np.zeros((1, sampler.model.vocab_size), dtype=np.float32)
         self.prime(seed_text)
 
     def prime(self, text: str) -> None:
@@ -108,11 +106,11 @@ class LineWriter:
         check_seed_text(self.sampler.vocab, text)
         self.prefix = text.rsplit("\n", 1)[-1]
         stepper = Stepper(self.sampler.model, 1)
+        logits = np.zeros((1, self.sampler.model.vocab_size), dtype=np.float32)
         for i in self.sampler.vocab.encode(text, what="seed text"):
-            self.logits = stepper.step(np.array([i])).copy()
+            logits = stepper.step(np.array([i]))
+        self.logits = logits.copy()
         self.state = stepper.state.copy()
-        if not text:
-            self.logits[:] = 0.0
 
     def candidates(self, k: int = 1) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """K candidate next lines written together in one batched pass.
