@@ -141,9 +141,15 @@ def test_candidates_come_from_one_batched_pass(tmp_path: Path) -> None:
     cands = writer.candidates(6)
     assert len(cands) == 6
     assert len({c[0] for c in cands}) > 1
-    # Accepting a candidate carries its state: the next line continues from it.
-    writer.accept(cands[3])
-    assert np.array_equal(writer.state, cands[3][1])
+    # Each candidate carries the state and logits after its own newline: the same as feeding
+    # its text through the model one character at a time, from the writer's start state.
+    stepper = Stepper(lm.network, 1)
+    for text, state, logits in cands:
+        stepper.state[:] = 0.0
+        for i in lm.vocab.encode("\n" + text + "\n"):
+            expected = stepper.step(np.array([i]))
+        assert np.allclose(state, stepper.state, atol=1e-5), text
+        assert np.allclose(logits, expected, atol=1e-5), text
 
 
 def test_top_k_one_is_greedy(tmp_path: Path) -> None:
@@ -182,6 +188,9 @@ class _PlantedWriter:
         self.accepted.append(cand[0])
         return cand[0]
 
+    def next_line(self) -> str:
+        return self.accept(self.candidates(1)[0])
+
 
 def test_clean_filter_blocks_a_planted_word() -> None:
     writer = _PlantedWriter(["the BASTARD king", "the bonny king"])
@@ -202,9 +211,25 @@ def test_evaluate_scores_uniform_model_at_log2_vocab(tmp_path: Path) -> None:
          "dense/kernel": np.zeros((2, v), np.float32),
          "dense/bias": np.zeros(v, np.float32)}
     bpc, chars = score_text(GruModel(w), vocab, VERSES)
-    windows = [VERSES[i:i + 100] for i in range(0, len(VERSES), 100)]
-    assert chars == sum(len(x) - 1 for x in windows if len(x) >= 2)
+    full, rest = divmod(len(VERSES), 100)
+    assert chars == full * 99 + max(rest - 1, 0)
     assert bpc == pytest.approx(np.log2(v), rel=1e-6)
+
+
+def test_batched_scoring_equals_one_window_at_a_time(tmp_path: Path) -> None:
+    lm = LyricModel(write_random_model(tmp_path / "m"))
+    text = corpus(2000)[:1234]
+    bpc, chars = score_text(lm.network, lm.vocab, text, batch=4)
+    nll, count = 0.0, 0
+    for start in range(0, len(text), 100):
+        ids = lm.vocab.encode(text[start : start + 100])
+        stepper = Stepper(lm.network, 1)
+        for a, b in zip(ids[:-1], ids[1:], strict=True):
+            logits = stepper.step(np.array([a]))[0].astype(np.float64)
+            nll += np.log(np.exp(logits - logits.max()).sum()) + logits.max() - logits[b]
+            count += 1
+    assert chars == count == 12 * 99 + 33
+    assert bpc == pytest.approx(nll / count / np.log(2), rel=1e-5)
 
 
 def test_evaluate_cli_json(tmp_path: Path) -> None:
@@ -219,14 +244,16 @@ def test_evaluate_cli_json(tmp_path: Path) -> None:
 
 def test_run_path_never_imports_tensorflow(tmp_path: Path) -> None:
     model = write_random_model(tmp_path / "m")
+    verses = tmp_path / "verses.txt"
+    verses.write_text(VERSES, encoding="utf-8")
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
         "from bridge.cli import cli\n"
         f"r = CliRunner().invoke(cli, ['generate', '-n', '2', '--model', {str(model)!r}])\n"
         "assert r.exit_code == 0, r.output\n"
-        f"r = CliRunner().invoke(cli, ['evaluate', {str(model / 'vocab.json')!r}, '--model',"
-        f" {str(model)!r}])\n"
+        f"r = CliRunner().invoke(cli, ['evaluate', {str(verses)!r}, '--model', {str(model)!r}])\n"
+        "assert r.exit_code == 0, r.output\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
