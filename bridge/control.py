@@ -90,7 +90,6 @@ class ControlListener:
                  check_seed_text: Callable[[str], str] | None = None) -> None:
         self.commands = commands
         self.check_seed_text = check_seed_text
-        self.rejected = 0
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         try:
@@ -134,7 +133,6 @@ class ControlListener:
                 self._reject(f"ignored control datagram from {sender[0]}:{sender[1]}: {e}")
 
     def _reject(self, message: str) -> None:
-        self.rejected += 1
         now = time.monotonic()
         start, count = self._window
         if now - start >= 1.0:

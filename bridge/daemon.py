@@ -13,7 +13,7 @@ import logging
 import queue
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from bridge import protocol
@@ -41,7 +41,6 @@ class Stats:
     split: int = 0
     bars: int = 0
     first_sent: float | None = None
-    sizes: list[int] = field(default_factory=list)
 
 
 def seconds_per_bar(bpm: float) -> float:
@@ -119,16 +118,15 @@ class Daemon:
         while not self._stopping:
             if self.max_lines is not None and self.stats.lines >= self.max_lines:
                 break
-            wait = None if self.paused else self._send_next_at - self.clock()
-            if wait is None or wait > 0:
-                try:
-                    cmd = self.commands.get(timeout=wait)
-                except queue.Empty:
-                    continue
-                self.apply(cmd)
+            # Commands are read before every line, even when lines are already due (timeout 0).
+            wait = None if self.paused else max(0.0, self._send_next_at - self.clock())
+            try:
+                cmd = self.commands.get(timeout=wait)
+            except queue.Empty:
+                if self.clock() >= self._send_next_at and not self._send_one():
+                    break
                 continue
-            if not self._send_one():
-                break
+            self.apply(cmd)
         return self.stats
 
     def apply(self, cmd: Command) -> None:
@@ -143,9 +141,7 @@ class Daemon:
             if self.paused:
                 log.info("resumed")
                 self.paused = False
-                now = self.clock()
-                self._send_next_at = now
-                self._last_end = max(self._last_end, now)
+                self._send_next_at = self.clock()
         elif cmd.name == "next":
             log.info("next line now")
             self._send_next_at = self.clock()
@@ -173,32 +169,31 @@ class Daemon:
             log.info("seed text → %r", cmd.value)
 
     def _send_one(self) -> bool:
-        """Send the next line (or stanza break); False when the source has no more."""
-        while True:
-            line = self.source.next_line()
-            if line is None:
-                return False
-            line = line.strip()
-            if not line:
-                if self.stats.lines and not self._rest_pending:
-                    self._rest_pending = True
-                    rest = Phrase("", 1, ())
-                    self._send(rest, protocol.encode_line(self._seq, self.bpm, rest))
-                    return True
-                continue
-            parts = encode_fitting(line, self._seq, self.bpm)
-            if not parts:
-                self.stats.skipped += 1
-                log.warning("skipped a line with no words to sing: %r", line)
-                continue
-            if len(parts) > 1:
-                self.stats.split += 1
-                log.warning("line too long for one datagram; sent in %d parts", len(parts))
-            for phrase, data in parts:
-                self._send(phrase, data)
-            self._rest_pending = False
-            self.stats.lines += 1
+        """Take the next line from the source and send it (a stanza break as a bar of rest;
+        nothing for a line without words); False when the source has no more."""
+        line = self.source.next_line()
+        if line is None:
+            return False
+        line = line.strip()
+        if not line:
+            if self.stats.lines and not self._rest_pending:
+                self._rest_pending = True
+                rest = Phrase("", 1, ())
+                self._send(rest, protocol.encode_line(self._seq, self.bpm, rest))
             return True
+        parts = encode_fitting(line, self._seq, self.bpm)
+        if not parts:
+            self.stats.skipped += 1
+            log.warning("skipped a line with no words to sing: %r", line)
+            return True
+        if len(parts) > 1:
+            self.stats.split += 1
+            log.warning("line too long for one datagram; sent in %d parts", len(parts))
+        for phrase, data in parts:
+            self._send(phrase, data)
+        self._rest_pending = False
+        self.stats.lines += 1
+        return True
 
     def _send(self, phrase: Phrase, data: bytes) -> None:
         self.sender.send(data)
@@ -209,7 +204,6 @@ class Daemon:
         self._send_next_at = start
         self.stats.datagrams += 1
         self.stats.bars += phrase.bars
-        self.stats.sizes.append(len(data))
         if self.stats.first_sent is None:
             self.stats.first_sent = now
         if self.out is not None and phrase.notes:

@@ -8,7 +8,8 @@ from typing import Protocol
 
 from bridge.clean import blocked_words
 from bridge.errors import InputError
-from bridge.sampling import LineWriter, check_seed_text
+from bridge.rhythm import place_line
+from bridge.sampling import LineWriter
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,9 @@ class TextLines:
 
     def __init__(self, text: str, loop: bool = False) -> None:
         self.lines = [line.strip() for line in text.splitlines()]
-        if not any(self.lines):
-            raise InputError("the text has no lyric lines, only blank ones; give some words")
+        if not any(place_line(line).notes for line in self.lines if line):
+            raise InputError("the text has no words to sing (only blank lines or punctuation); "
+                             "give some words")
         self.loop = loop
         self._it = self._iterate()
 
@@ -62,11 +64,11 @@ class ModelLines:
 
     def reseed(self, text: str) -> None:
         """Start the following lines from a new start string."""
-        self.writer.prime(check_seed_text(self.writer.sampler.vocab, text))
+        self.writer.prime(text)
 
     def next_line(self) -> str | None:
         if not self.clean:
-            return self.writer.accept(self.writer.candidates(1)[0])
+            return self.writer.next_line()
         for _ in range(self.attempts):
             cands = self.writer.candidates(self.candidates)
             for cand in cands:

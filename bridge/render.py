@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -39,10 +39,7 @@ class RenderResult:
     seconds: float
     lines: int
     datagrams: int
-    music_seconds: float
-    boot_seconds: float
     render_seconds: float
-    datagram_sizes: list[int] = field(default_factory=list)
     ports: tuple[int, ...] = ()
 
 
@@ -147,7 +144,7 @@ def render_wav(
     try:
         with HeadlessSonicPi(work, boot_timeout=boot_timeout) as spi:
             stats, music = _record(spi, lines, bpm, files, raw, tail)
-            boot, ports = spi.boot_seconds or 0.0, spi.ports.all()
+            ports = spi.ports.all()
         _trim(raw, tmp)
         seconds = wav_seconds(tmp)
         if seconds <= 0:
@@ -158,8 +155,8 @@ def render_wav(
         tmp.unlink(missing_ok=True)
         if run_dir is None:
             shutil.rmtree(work, ignore_errors=True)
-    result = RenderResult(out_path, seconds, stats.lines, stats.datagrams, music,
-                          boot, time.monotonic() - t0, stats.sizes, ports)
+    result = RenderResult(out_path, seconds, stats.lines, stats.datagrams,
+                          time.monotonic() - t0, ports)
     log.info("rendered %d lines (%.1f s of music) to %s: %.1f s WAV in %.1f s",
              result.lines, music, out_path, seconds, result.render_seconds)
     return result

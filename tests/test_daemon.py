@@ -10,6 +10,7 @@ import pytest
 from bridge import protocol
 from bridge.control import Command
 from bridge.daemon import Daemon, seconds_per_bar
+from bridge.errors import InputError
 from bridge.lines import TextLines
 from tests.verses import VERSES
 
@@ -114,6 +115,32 @@ def test_stop_command_ends_a_looping_run() -> None:
     t.scheduled.append((t.now + 30.0, Command("stop")))
     d.run()
     assert 3 < len(rec.sent) < 40
+
+
+class SlowLines:
+    """Lines that take longer to write than to sing (a slow model): every line is already due."""
+
+    def __init__(self, time: FakeTime, seconds: float) -> None:
+        self.time, self.seconds = time, seconds
+
+    def next_line(self) -> str:
+        self.time.now += self.seconds
+        return "la di da"
+
+
+def test_stop_command_is_heard_when_lines_are_always_due() -> None:
+    t = FakeTime()
+    rec = Recorder(t)
+    d = Daemon(SlowLines(t, 10.0), rec, bpm=120.0, max_lines=100, commands=FakeQueue(t),
+               clock=t.clock)
+    t.scheduled.append((t.now + 35.0, Command("stop")))
+    stats = d.run()
+    assert stats.lines == 4  # sent at 10, 20, 30 and 40 s; the stop (due at 35 s) is read next
+
+
+def test_text_without_any_words_to_sing_is_refused() -> None:
+    with pytest.raises(InputError, match="no words to sing"):
+        TextLines("?!...\n\n🎵🎶\n", loop=True)
 
 
 def test_pause_holds_lines_and_resume_restarts(caplog: pytest.LogCaptureFixture) -> None:
