@@ -69,7 +69,7 @@ live_loop :jam_melody, init: nil do |wanted|
     use_synth get(:jam_synth)
     play notes[pos], amp: amp * [0.6, 1.0, 0.8][stress], release: beats * 0.8
     if beats >= 0.5 && rand < get(:jam_density)   # density: an extra note halfway through
-      extra = notes[pos + [-1, 1, 2].choose]
+      extra = notes[[[pos + [-1, 1, 2].choose, 0].max, notes.length - 1].min]   # never off the ends
       time_warp(beats / 2) { play extra, amp: amp * 0.4, release: beats / 2 }
     end
   end

@@ -7,7 +7,7 @@
 # beats from the start of the line, at the line's bpm.
 #
 # TIMING BELONGS TO SONIC PI. The bridge sends each line about one line early
-# (the first two at once, then line k+2 when line k starts), and Sonic Pi's own
+# (the first two at once, then each line when the one before it starts), and Sonic Pi's own
 # clock decides when every note plays. Two live_loops share the work:
 #   :lyricbridge_ears  hears each line the moment it arrives and puts it in a
 #                      numbered inbox with `set` (line 1, line 2, ...).
