@@ -304,8 +304,16 @@ def train(
     prepare_out_dir(out, resume, force)
     ckpt = out / CHECKPOINT_DIR
     state: dict[str, Any] = {}
+    corpus_sha = modelio.sha256_text_file(corpus)
     if resume:
         state = json.loads((ckpt / STATE_FILE).read_text()) if (ckpt / STATE_FILE).exists() else {}
+        was = state.get("corpus") or {}
+        if was.get("sha256") not in (None, corpus_sha):
+            raise InputError(
+                f"--resume needs the corpus the run began with: {out} was trained on "
+                f"{was.get('name')} (SHA-256 {str(was['sha256'])[:12]}...), given {corpus}; "
+                "give that file, or start a new run with --force"
+            )
         saved = state.get("config")
         if saved:
             known = {f.name for f in fields(TrainConfig)}
@@ -340,7 +348,7 @@ def train(
     runs = [r for r in earlier if r["from_epoch"] < int(state.get("epoch", 0))]
     state["runs"] = runs + [{"from_epoch": int(state.get("epoch", 0)),
                              "lr_schedule": cfg.lr_schedule, "budget_minutes": budget_minutes}]
-    state["corpus"] = {"name": Path(corpus).name, "sha256": modelio.sha256_text_file(corpus)}
+    state["corpus"] = {"name": Path(corpus).name, "sha256": corpus_sha}
     state["seconds_before"] = float(state.get("seconds", 0.0))
     start = time.monotonic()
     state["t0"] = start
@@ -383,6 +391,10 @@ def train(
             callbacks=callbacks,
             verbose=verbose,
         )
+    elif (ckpt / BEST_WEIGHTS).exists():
+        # Killed after the last epoch but before the model files: EarlyStopping never got to
+        # restore the best epoch's weights, so do it here.
+        model.load_weights(ckpt / BEST_WEIGHTS)
     seconds = state.get("seconds_before", 0.0) + time.monotonic() - start
     weights = export_weights(model, cfg)
     hist = state.get("history", [])

@@ -316,6 +316,14 @@ def test_resume_after_kill_continues_from_last_checkpoint(tmp_path: Path, keras:
     assert len(final["history"]) == 6  # every epoch ran once: none lost, none repeated
     assert f"resuming from epoch {done}" in r.stderr
     assert LyricModel(out).network.units == 16
+    # Resuming on another corpus is refused before anything is touched.
+    other = tmp_path / "other.txt"
+    other.write_text(corpus(30_000).replace("the", "a"))
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in out.rglob("*"))
+    r = _train(str(other), "--out", str(out), "--resume")
+    assert r.returncode == 1 and "the corpus the run began with" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in out.rglob("*")) == before
 
 
 @pytest.mark.parametrize(
