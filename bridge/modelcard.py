@@ -66,18 +66,34 @@ to code: lines to be sung one syllable per note, not text to be read as meaning 
 
 ## Limits
 
-- It learned from public-domain ballads, nursery rhymes, carols and children's verse published
-  before 1929: old spellings ("o'er", "ye"), Scots dialect, and the values of their time.
-- It invents words and rhymes by sound, and loses the thread after a line or two.
-- English only, 65 characters (no digits); a seed text with other characters is refused.
+{_corpus_limits(corpus.get("sha256"))}- It invents words and rhymes by sound, and loses the thread after a line or two.
+- {m['vocab_size']} characters, those of its corpus; a seed text with other characters is refused.
 
 ## Content filter
 
-The corpus was filtered before training (stanzas and songs matching a blocklist of profanity,
-slurs and sexual words were dropped; see the corpus's provenance notes). On top of that,
-`--clean` (on by default) rewrites any generated line holding a word from lyricbridge's own
+{_corpus_filter(corpus.get("sha256"))}`--clean` (on by default) rewrites any generated line holding a word from lyricbridge's own
 blocklist (`bridge/clean.py`) before it is printed or sung.
 """
+
+
+#: SHA-256 of ``lyrics_train.txt``, the public-domain corpus the shipped model learned from.
+SHIPPED_CORPUS_SHA256 = "e838c0f90b866a33384e6939dae52020d720713e122008737c4ca75f74ee3797"
+
+
+def _corpus_limits(sha: str | None) -> str:
+    if sha != SHIPPED_CORPUS_SHA256:
+        return "- It knows only its own corpus: its words, spellings and views.\n"
+    return ("- It learned from public-domain ballads, nursery rhymes, carols and children's verse "
+            "published\n  before 1929: old spellings (\"o'er\", \"ye\"), Scots dialect, and the "
+            "values of their time.\n")
+
+
+def _corpus_filter(sha: str | None) -> str:
+    if sha != SHIPPED_CORPUS_SHA256:
+        return "The corpus is the trainer's own; lyricbridge did not filter it. "
+    return ("The corpus was filtered before training (stanzas and songs matching a blocklist of "
+            "profanity,\nslurs and sexual words were dropped; see the corpus's provenance notes). "
+            "On top of that,\n")
 
 
 def _schedules(t: dict[str, Any]) -> str:

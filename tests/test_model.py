@@ -282,6 +282,8 @@ def test_train_smoke_writes_a_loadable_model(tmp_path: Path, keras: object) -> N
         assert not any("optimizer" in k for k in z.files)
     card = (out / "MODEL_CARD.md").read_text()
     assert "SHA-256" in card and "Five sample lines" in card
+    assert "1929" not in card  # the shipped corpus's history is not claimed for another one
+    assert f"{len(LyricModel(out).vocab)} characters, those of its corpus" in card
     lm = LyricModel(out)
     assert isinstance(lm.writer(seed=0).next_line(), str)
     # An existing --out is refused, and left as it was.
