@@ -732,7 +732,7 @@ def _split_word_cached(word: str, use_dictionary: bool) -> tuple[tuple[str, int]
             new = [p for w in spoken for p in _split_letters(w, use_dictionary)]
         else:
             new = _split_letters(m.group(2), use_dictionary)
-            if len(new) == 1 and _key(m.group(2)) in FUNCTION_WORDS:
+            if len(new) == 1 and is_function_word(m.group(2)):
                 new = [(new[0][0], 0)]
             elif len(new) == 1:
                 new = [(new[0][0], 1)]
