@@ -25,6 +25,7 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.errors import SonicPiError
+from bridge.protocol import MIN_SEND_GAP_S
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,6 @@ CLIENT_ID = "lyricbridge"
 BOOTED_LINE = "Sonic Pi Server successfully booted"
 BOOT_FAILURE = re.compile(r"Failed to start server|unavailable\. Perhaps|Unable to boot")
 PROBE_ADDRESS = "/lyricbridge/probe"
-#: Sonic Pi's incoming-cue socket drops zero-gap bursts; keep at least this gap between sends.
-SEND_GAP_S = 0.002
 
 _SYNTH = re.compile(r"synth :(\w+), \{(.*)\}")
 _NOTE = re.compile(r"note: (\[[^\]]*\]|-?[\d.]+)")
@@ -581,7 +580,7 @@ class HeadlessSonicPi:
 
     def _sendto(self, data: bytes, port: int) -> None:
         with self._send_lock:
-            gap = self._last_send + SEND_GAP_S - time.monotonic()
+            gap = self._last_send + MIN_SEND_GAP_S - time.monotonic()
             if gap > 0:
                 time.sleep(gap)
             self._send.sendto(data, ("127.0.0.1", port))
