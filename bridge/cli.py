@@ -11,7 +11,7 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, TypeVar  # noqa: E402
@@ -198,6 +198,22 @@ def syllables(texts: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"  beat {n.beat:5.2f} for {n.beats:4.2f}  {s.text}{accent}{mark}")
 
 
+def _written_lines(model_dir: Path | None, count: int, temperature: float | None,
+                   top_k: int | None, seed: int | None, seed_text: str | None,
+                   clean: bool) -> Iterator[str]:
+    """The model's next ``count`` non-blank lines, one at a time."""
+    from bridge.lines import ModelLines
+
+    source = ModelLines(_load_model(model_dir).writer(temperature, top_k, seed, seed_text),
+                        clean=clean)
+    written = 0
+    while written < count:
+        line = source.next_line()
+        if line and line.strip():
+            written += 1
+            yield line
+
+
 @cli.command()
 @click.option("-n", "count", type=click.IntRange(1), default=4, show_default=True,
               help="How many lines.")
@@ -213,22 +229,13 @@ def generate(count: int, model_dir: Path | None, temperature: float | None, top_
     Example:
       lyricbridge generate -n 8 --temperature 1.0 --seed 7
     """
-    from bridge.lines import ModelLines
-
-    source = ModelLines(_load_model(model_dir).writer(temperature, top_k, seed, seed_text),
-                        clean=clean)
-    printed = 0
-    while printed < count:
-        line = source.next_line()
-        if line is None or not line.strip():
-            continue
+    for line in _written_lines(model_dir, count, temperature, top_k, seed, seed_text, clean):
         if as_json:
             from bridge.rhythm import phrase_to_dict, place_line
 
             click.echo(json.dumps(phrase_to_dict(place_line(line)), ensure_ascii=False))
         else:
             click.echo(line)
-        printed += 1
 
 
 @cli.command()
@@ -349,19 +356,14 @@ def render(out: Path, count: int, bpm: float, loop_files: tuple[Path, ...],
     if text_file is not None:
         from bridge.textfile import read_text
 
+        sung = 0
         for line in read_text(text_file, what="--text file").splitlines():
-            if len([x for x in lines if x.strip()]) == count:
+            if sung == count:
                 break
             lines.append(line)
+            sung += bool(line.strip())
     else:
-        from bridge.lines import ModelLines
-
-        source = ModelLines(_load_model(model_dir).writer(temperature, top_k, seed, seed_text),
-                            clean=clean)
-        while len(lines) < count:
-            written = source.next_line()
-            if written and written.strip():
-                lines.append(written)
+        lines = list(_written_lines(model_dir, count, temperature, top_k, seed, seed_text, clean))
     for line in lines:
         click.echo(line)
     result = render_wav(out, lines, bpm=bpm, loop_files=list(loop_files) or None)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pythonosc.osc_message_builder import OscMessageBuilder
-
 from bridge.errors import BridgeError
 from bridge.modelio import LyricModel, default_model_dir
 
@@ -26,13 +24,12 @@ def run_checks(model_dir: Path | None, host: str, port: int) -> list[tuple[bool,
     except BridgeError as e:
         results.append((False, f"{e} (or sing your own words: lyricbridge run --text FILE)"))
     from bridge.render import sonicpi_dir
+    from bridge.sonicpi import osc_message
 
     melody = sonicpi_dir() / "lyrics_melody.rb"
     step = f'start Sonic Pi, then run_file "{melody}" in a buffer (or paste that file)'
     try:
-        b = OscMessageBuilder(PING_ADDRESS)
-        b.add_arg(1, OscMessageBuilder.ARG_TYPE_INT)
-        heard = probe_listener(host, port, b.build().dgram)
+        heard = probe_listener(host, port, osc_message(PING_ADDRESS, 1))
     except BridgeError as e:
         results.append((False, str(e)))
         return results

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from bridge.daemon import Daemon, Stats
+from bridge.daemon import Daemon, Stats, seconds_per_bar
 from bridge.errors import SonicPiError
 from bridge.lines import TextLines
-from bridge.rhythm import BEATS_PER_BAR
 from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi, check_installed, error_text
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ def _stream(spi: HeadlessSonicPi, lines: Sequence[str], bpm: float) -> Stats:
 
 def _wait_for_music_end(stats: Stats, bpm: float, tail: float) -> float:
     """Sleep until the last line (and a tail for the last notes to ring) has played."""
-    music = stats.bars * BEATS_PER_BAR * 60.0 / bpm
+    music = stats.bars * seconds_per_bar(bpm)
     start = stats.first_sent if stats.first_sent is not None else time.monotonic()
     left = start + START_LATENCY_S + music + tail - time.monotonic()
     if left > 0:
