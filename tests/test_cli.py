@@ -92,6 +92,18 @@ def test_no_model_and_no_text_says_what_to_do(runner: CliRunner, tmp_path: Path,
     result = runner.invoke(cli, ["generate", "-n", "1"])
     assert result.exit_code == 1
     assert "model directory not found" in _one_line_error(result)
+    result = runner.invoke(cli, ["run", "--lines", "1", "--control-port", "0"])
+    assert result.exit_code == 1
+    error = _one_line_error(result)
+    assert "no model found" in error and "--text FILE" in error
+
+
+def test_run_refuses_a_text_with_no_words_to_sing(runner: CliRunner, tmp_path: Path) -> None:
+    text = tmp_path / "marks.txt"
+    text.write_text("?!...\n\n-- --\n", encoding="utf-8")
+    result = runner.invoke(cli, ["run", "--text", str(text), "--loop", "--control-port", "0"])
+    assert result.exit_code == 1
+    assert "no words to sing" in _one_line_error(result)
 
 
 def test_syllables_json_schema(runner: CliRunner) -> None:
