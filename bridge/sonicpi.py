@@ -375,7 +375,7 @@ class HeadlessSonicPi:
         self._server: subprocess.Popen[bytes] | None = None
         self._jackd: subprocess.Popen[bytes] | None = None
         self._known: dict[int, _Proc] = {}
-        self._send = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._send: socket.socket | None = None
         self._last_send = 0.0
         self._send_lock = threading.Lock()
 
@@ -486,8 +486,7 @@ class HeadlessSonicPi:
         gui = self._listener()
         start = gui.size()
         self.command("/cue-port-start")
-        self.command("/ping", "boot")
-        if gui.wait_for(lambda r: r.address == "/ack", 10, start) is None:
+        if not self.ping(10):
             raise SonicPiError("Sonic Pi server booted but does not answer /ping")
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -519,7 +518,9 @@ class HeadlessSonicPi:
                 popen.wait(timeout=5)
         if self._gui is not None:
             self._gui.close()
-        self._send.close()
+        if self._send is not None:
+            self._send.close()
+            self._send = None
         survivors = [p for p in self._known.values() if _alive(p)]
         self._popens, self._gui, self._server, self._jackd = [], None, None, None
         if self._known:
@@ -579,6 +580,8 @@ class HeadlessSonicPi:
         return self._gui
 
     def _sendto(self, data: bytes, port: int) -> None:
+        if self._send is None:
+            raise SonicPiError("this HeadlessSonicPi is not started; call start() first")
         with self._send_lock:
             gap = self._last_send + MIN_SEND_GAP_S - time.monotonic()
             if gap > 0:
@@ -649,10 +652,6 @@ class HeadlessSonicPi:
         """Forget the recorded messages (between tests)."""
         self._listener().clear()
 
-    def wait_for(self, pred: Callable[[LogRecord], bool], timeout: float) -> LogRecord | None:
-        """Wait for a recorded message matching ``pred`` (searching from the last clear)."""
-        return self._listener().wait_for(pred, timeout)
-
     def errors(self) -> list[LogRecord]:
         """``/error`` and ``/syntax_error`` messages (Ruby errors in the code that ran)."""
         return [r for r in self.records() if _is_error(r)]
@@ -705,11 +704,10 @@ class HeadlessSonicPi:
         path = Path(path).resolve()
         start = self._listener().size()
         self.command("/save-recording", str(path))
-        rec = self._info_after(start, "recording", timeout)
+        gui = self._listener()
+        rec = gui.wait_for(lambda r: any("Saving recording" in t or "No recording" in t
+                                         for t in r.texts()), timeout, start)
         texts = " ".join(rec.texts()) if rec else ""
-        while rec is not None and "Saving recording" not in texts and "No recording" not in texts:
-            rec = self._info_after(start, "Saving recording", timeout)
-            texts = " ".join(rec.texts()) if rec else ""
         if rec is None or "Saving recording" not in texts or not path.is_file():
             raise SonicPiError(f"Sonic Pi did not save the recording to {path}: {texts!r}")
         return path
