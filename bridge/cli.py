@@ -21,9 +21,12 @@ import click  # noqa: E402
 from bridge import __version__, protocol  # noqa: E402
 from bridge.control import MAX_BPM, MIN_BPM  # noqa: E402
 from bridge.errors import BridgeError  # noqa: E402
+from bridge.train import TrainConfig  # noqa: E402  (no TensorFlow until a run starts)
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("lyricbridge")
+#: The training defaults, defined once in TrainConfig.
+TRAIN = TrainConfig()
 
 
 class BridgeGroup(click.Group):
@@ -265,23 +268,23 @@ def evaluate(file: str, model_dir: Path | None, as_json: bool) -> None:
 @click.argument("corpus", type=str)
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="Model directory to write.")
-@click.option("--epochs", type=click.IntRange(1), default=30, show_default=True)
-@click.option("--units", type=click.IntRange(1), default=256, show_default=True,
+@click.option("--epochs", type=click.IntRange(1), default=TRAIN.epochs, show_default=True)
+@click.option("--units", type=click.IntRange(1), default=TRAIN.units, show_default=True,
               help="GRU units per layer.")
-@click.option("--layers", type=click.IntRange(1), default=2, show_default=True,
+@click.option("--layers", type=click.IntRange(1), default=TRAIN.layers, show_default=True,
               help="Stacked GRU layers.")
-@click.option("--embedding", type=click.IntRange(1), default=64, show_default=True,
+@click.option("--embedding", type=click.IntRange(1), default=TRAIN.embedding, show_default=True,
               help="Character embedding size.")
-@click.option("--seq-len", type=click.IntRange(2), default=100, show_default=True,
+@click.option("--seq-len", type=click.IntRange(2), default=TRAIN.seq_len, show_default=True,
               help="Characters per training window.")
-@click.option("--batch", type=click.IntRange(1), default=64, show_default=True)
-@click.option("--val-split", type=float, default=0.05, show_default=True,
+@click.option("--batch", type=click.IntRange(1), default=TRAIN.batch, show_default=True)
+@click.option("--val-split", type=float, default=TRAIN.val_split, show_default=True,
               help="Share of the corpus, whole stanzas from its end, held out for validation.")
-@click.option("--dropout", type=float, default=0.1, show_default=True)
-@click.option("--learning-rate", type=float, default=2e-3, show_default=True)
-@click.option("--patience", type=click.IntRange(1), default=3, show_default=True,
+@click.option("--dropout", type=float, default=TRAIN.dropout, show_default=True)
+@click.option("--learning-rate", type=float, default=TRAIN.learning_rate, show_default=True)
+@click.option("--patience", type=click.IntRange(1), default=TRAIN.patience, show_default=True,
               help="Epochs without validation gain before early stopping.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=TRAIN.seed, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out.")
 @click.option("--heldout", type=str, default=None,

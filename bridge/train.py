@@ -33,8 +33,8 @@ STATE_FILE = "state.json"
 class TrainConfig:
     """Hyperparameters of one training run (stored in config.json and the checkpoint state)."""
 
-    units: int = 512
-    layers: int = 1
+    units: int = 256
+    layers: int = 2
     embedding: int = 64
     seq_len: int = 100
     batch: int = 64
