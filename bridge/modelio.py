@@ -37,7 +37,8 @@ def has_model(path: Path) -> bool:
     return all((path / f).is_file() for f in MODEL_FILES)
 
 
-def _write_atomic(path: Path, write: Any, suffix: str = "") -> None:
+def write_atomic(path: Path, write: Any, suffix: str = "") -> None:
+    """Run ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
@@ -56,7 +57,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write text via a temporary file and a rename."""
-    _write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def save_model(out: Path, weights: dict[str, np.ndarray], vocab: Vocabulary,
@@ -65,7 +66,7 @@ def save_model(out: Path, weights: dict[str, np.ndarray], vocab: Vocabulary,
     def write_weights(tmp: str) -> None:
         np.savez(tmp, **weights)  # type: ignore[arg-type]
 
-    _write_atomic(out / WEIGHTS_FILE, write_weights, suffix=".npz")
+    write_atomic(out / WEIGHTS_FILE, write_weights, suffix=".npz")
     write_json_atomic(out / VOCAB_FILE, {"chars": list(vocab.chars)})
     write_json_atomic(out / CONFIG_FILE, config)
 

@@ -199,22 +199,19 @@ def _make_callbacks(keras: Any, ckpt: Path, cfg: TrainConfig, state: dict[str, A
         """ModelCheckpoint that writes to a temporary file and renames it, plus a state file."""
 
         def _save_model(self, epoch: int, batch: Any, logs: Any) -> None:
-            tmp = ckpt / f".tmp-{LAST_CHECKPOINT}"
-            self.model.save(tmp)
-            os.replace(tmp, ckpt / LAST_CHECKPOINT)
+            modelio.write_atomic(ckpt / LAST_CHECKPOINT, self.model.save, suffix=".keras")
             if early.best_epoch == epoch or not (ckpt / BEST_WEIGHTS).exists():
-                tmpw = ckpt / f".tmp-{BEST_WEIGHTS}"
-                self.model.save_weights(tmpw)
-                os.replace(tmpw, ckpt / BEST_WEIGHTS)
+                modelio.write_atomic(ckpt / BEST_WEIGHTS, self.model.save_weights,
+                                     suffix=".weights.h5")
             state.update(
                 epoch=epoch + 1,
                 best=float(early.best),
                 wait=int(early.wait),
                 best_epoch=int(early.best_epoch),
-                seconds=state.get("seconds_before", 0.0) + time.monotonic() - state["t0"],
+                seconds=state.get("seconds_before", 0.0) + time.monotonic() - start,
                 history=state.get("history", []) + [{k: float(v) for k, v in (logs or {}).items()}],
             )
-            modelio.write_json_atomic(ckpt / STATE_FILE, _public_state(state))
+            modelio.write_json_atomic(ckpt / STATE_FILE, state)
 
     checkpoint = AtomicCheckpoint(str(ckpt / LAST_CHECKPOINT), save_freq="epoch", verbose=0)
 
@@ -260,10 +257,6 @@ def _make_callbacks(keras: Any, ckpt: Path, cfg: TrainConfig, state: dict[str, A
                                                      patience=1, verbose=0)
     # Order matters: EarlyStopping updates its best before the checkpoint records it.
     return [early, schedule, checkpoint, Budget()]
-
-
-def _public_state(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if k not in ("t0",)}
 
 
 def prepare_out_dir(out: Path, resume: bool, force: bool) -> None:
@@ -351,7 +344,6 @@ def train(
     state["corpus"] = {"name": Path(corpus).name, "sha256": corpus_sha}
     state["seconds_before"] = float(state.get("seconds", 0.0))
     start = time.monotonic()
-    state["t0"] = start
     deadline = start + budget_minutes * 60 if budget_minutes else None
     stopped = {"by": "epochs"}
 
