@@ -52,7 +52,7 @@ define :lyricbridge_sing_line do |lyric|
   bpm, bars, count = lyric[1], lyric[2], lyric[3]
   use_bpm bpm
   use_synth :tri                                # a soft, clear singing voice
-  use_random_seed lyric[0]                       # the same line number sings the same tune
+  use_random_seed lyric[0]                       # the same line number makes the same choices
   cue :lyricbridge_line, bpm: bpm, bars: bars   # tell tabla_groove.rb a line starts now
   puts "sing: " + lyric[4].dup.force_encoding("UTF-8")
   pos = get(:lyricbridge_position, 5)           # start where the last line ended
