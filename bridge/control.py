@@ -8,27 +8,17 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from pythonosc.osc_message import OscMessage
 
 from bridge import protocol
+from bridge.commands import Command, check_bpm
 from bridge.errors import InputError
 
 log = logging.getLogger(__name__)
 
-MIN_BPM = 30.0
-MAX_BPM = 300.0
 #: At most this many rejected datagrams are logged one by one per second; the rest are counted.
 LOG_BURST = 5
-
-
-@dataclass(frozen=True)
-class Command:
-    """One control action for the daemon: its name and value (None for the plain triggers)."""
-
-    name: str
-    value: float | str | None = None
 
 
 _NUMERIC = {protocol.CONTROL_TEMPERATURE: "temperature", protocol.CONTROL_BPM: "bpm"}
@@ -37,13 +27,6 @@ _TRIGGERS = {
     protocol.CONTROL_PAUSE: "pause",
     protocol.CONTROL_RESUME: "resume",
 }
-
-
-def check_bpm(bpm: float) -> float:
-    """A tempo from 30 to 300 beats per minute, else InputError."""
-    if not (MIN_BPM <= bpm <= MAX_BPM):
-        raise InputError(f"bpm out of range: {bpm}; use {MIN_BPM:g} to {MAX_BPM:g}")
-    return float(bpm)
 
 
 def parse_command(data: bytes, check_seed_text: Callable[[str], str] | None = None) -> Command:
@@ -72,6 +55,10 @@ def parse_command(data: bytes, check_seed_text: Callable[[str], str] | None = No
         if check_seed_text is not None:
             text = check_seed_text(text)
         return Command("seed_text", text)
+    if address == protocol.SUNG_ADDRESS:
+        if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], int):
+            raise InputError(f"{address} takes one int (the line's seq), got {args!r}")
+        return Command("sung", args[0])
     if address in _TRIGGERS:
         if args:
             raise InputError(f"{address} takes no arguments, got {args!r}")

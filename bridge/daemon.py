@@ -14,15 +14,25 @@ import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from bridge import protocol
-from bridge.control import Command
+from bridge.commands import Command
 from bridge.errors import InputError
-from bridge.lines import LineSource
-from bridge.rhythm import BEATS_PER_BAR, Phrase, place_line
+from bridge.lines import LineSource, Lyric, as_lyric
+from bridge.rhythm import BEATS_PER_BAR, Phrase, phrase_to_dict, place_line
 
 log = logging.getLogger(__name__)
+
+
+#: An observer gets every event the daemon emits: ``(kind, data)``. Kinds:
+#: ``line``  a line was sent: seq, line, section, index, title, bpm, bars, syllables (the
+#:           ``syllables --json`` items), start (wall time the bridge expects it to start);
+#: ``rest``  a stanza break was sent: seq, bpm, start;
+#: ``sung``  Sonic Pi reported starting line seq: seq, t (wall time it arrived);
+#: ``state`` bpm, temperature (None for a text), paused.
+#: Observers run on the daemon's thread: they must be quick and must not raise.
+Observer = Callable[[str, dict[str, Any]], None]
 
 
 class Sender(Protocol):
@@ -106,6 +116,19 @@ class Daemon:
         self._last_end = 0.0  # when the last line sent is estimated to finish playing
         self._stopping = False
         self._rest_pending = False
+        self.observers: list[Observer] = []
+
+    def _emit(self, kind: str, **data: Any) -> None:
+        for observer in self.observers:
+            try:
+                observer(kind, data)
+            except Exception:  # an observer's bug must never stop the music
+                log.exception("observer failed on %s event", kind)
+
+    def state(self) -> dict[str, Any]:
+        """bpm, temperature (None when the lines come from a text) and paused."""
+        temperature = getattr(self.source, "temperature", None)
+        return {"bpm": self.bpm, "temperature": temperature, "paused": self.paused}
 
     def stop(self) -> None:
         """Ask the loop to stop (safe from a signal handler or another thread)."""
@@ -131,6 +154,15 @@ class Daemon:
 
     def apply(self, cmd: Command) -> None:
         """Carry out one control command, logging what changed."""
+        if cmd.name == "sung":
+            assert isinstance(cmd.value, int)
+            self._emit("sung", seq=cmd.value, t=time.time())
+            return
+        self._apply(cmd)
+        if cmd.name != "stop":
+            self._emit("state", **self.state())
+
+    def _apply(self, cmd: Command) -> None:
         if cmd.name == "stop":
             self._stopping = True
         elif cmd.name == "pause":
@@ -171,15 +203,16 @@ class Daemon:
     def _send_one(self) -> bool:
         """Take the next line from the source and send it (a stanza break as a bar of rest;
         nothing for a line without words); False when the source has no more."""
-        line = self.source.next_line()
-        if line is None:
+        item = self.source.next_line()
+        if item is None:
             return False
-        line = line.strip()
+        lyric = as_lyric(item)
+        line = lyric.text.strip()
         if not line:
             if self.stats.lines and not self._rest_pending:
                 self._rest_pending = True
                 rest = Phrase("", 1, ())
-                self._send(rest, protocol.encode_line(self._seq, self.bpm, rest))
+                self._send(rest, protocol.encode_line(self._seq, self.bpm, rest), lyric)
             return True
         parts = encode_fitting(line, self._seq, self.bpm)
         if not parts:
@@ -190,15 +223,23 @@ class Daemon:
             self.stats.split += 1
             log.warning("line too long for one datagram; sent in %d parts", len(parts))
         for phrase, data in parts:
-            self._send(phrase, data)
+            self._send(phrase, data, lyric)
         self._rest_pending = False
         self.stats.lines += 1
         return True
 
-    def _send(self, phrase: Phrase, data: bytes) -> None:
+    def _send(self, phrase: Phrase, data: bytes, lyric: Lyric) -> None:
         self.sender.send(data)
         now = self.clock()
         start = max(now, self._last_end)
+        if self.observers:
+            wall_start = time.time() + (start - now)
+            if phrase.notes:
+                self._emit("line", seq=self._seq, line=phrase.line, section=lyric.section,
+                           index=lyric.index, title=lyric.title, bpm=self.bpm, bars=phrase.bars,
+                           syllables=phrase_to_dict(phrase)["syllables"], start=wall_start)
+            else:
+                self._emit("rest", seq=self._seq, bpm=self.bpm, start=wall_start)
         self._last_end = start + phrase.bars * seconds_per_bar(self.bpm)
         # One line of look-ahead: the next line goes out when this one starts playing.
         self._send_next_at = start

@@ -6,8 +6,7 @@ from pathlib import Path
 
 from bridge.errors import BridgeError
 from bridge.modelio import LyricModel, default_model_dir
-
-PING_ADDRESS = "/lyricbridge/ping"
+from bridge.protocol import PING_ADDRESS, osc_message
 
 
 def run_checks(model_dir: Path | None, host: str, port: int) -> list[tuple[bool, str]]:
@@ -24,7 +23,6 @@ def run_checks(model_dir: Path | None, host: str, port: int) -> list[tuple[bool,
     except BridgeError as e:
         results.append((False, f"{e} (or sing your own words: lyricbridge run --text FILE)"))
     from bridge.render import sonicpi_dir
-    from bridge.sonicpi import osc_message
 
     melody = sonicpi_dir() / "lyrics_melody.rb"
     step = f'start Sonic Pi, then run_file "{melody}" in a buffer (or paste that file)'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 from bridge.clean import blocked_words
@@ -14,10 +15,31 @@ from bridge.sampling import LineWriter
 log = logging.getLogger(__name__)
 
 
-class LineSource(Protocol):
-    """Gives the next lyric line ("" is a stanza break), or None when there are no more."""
+@dataclass(frozen=True)
+class Lyric:
+    """A lyric line with where it stands in a song (free lines have no section)."""
 
-    def next_line(self) -> str | None: ...
+    text: str
+    #: "verse", "chorus" or "bridge"; "" for a line that is not part of a song.
+    section: str = ""
+    #: The line's index inside its stanza (0-based); -1 outside a song.
+    index: int = -1
+    #: The song's title (its chorus's first line); "" outside a song.
+    title: str = ""
+
+
+def as_lyric(item: str | Lyric) -> Lyric:
+    """A source's line as a Lyric (a plain string is a free line)."""
+    return item if isinstance(item, Lyric) else Lyric(item)
+
+
+class LineSource(Protocol):
+    """Gives the next lyric line ("" is a stanza break), or None when there are no more.
+
+    A line is a plain string, or a Lyric when the source knows its place in a song.
+    """
+
+    def next_line(self) -> str | Lyric | None: ...
 
 
 class TextLines:

@@ -37,6 +37,7 @@ CONTROL_SEED_TEXT = "/lyricbridge/seed-text"
 CONTROL_NEXT = "/lyricbridge/next"
 CONTROL_PAUSE = "/lyricbridge/pause"
 CONTROL_RESUME = "/lyricbridge/resume"
+CONTROL_CHORUS = "/lyricbridge/chorus"
 CONTROL_ADDRESSES = (
     CONTROL_TEMPERATURE,
     CONTROL_BPM,
@@ -45,6 +46,15 @@ CONTROL_ADDRESSES = (
     CONTROL_PAUSE,
     CONTROL_RESUME,
 )
+#: Sonic Pi -> bridge, information rather than a command: the live loop started line ``seq``.
+SUNG_ADDRESS = "/lyricbridge/sung"
+#: Bridge -> Sonic Pi: a named setting for the Ruby loops (``name`` string, ``value`` number or
+#: string), stored there with ``set :lyricbridge_<name>`` (scale root, octave, jam.rb's knobs).
+KNOB_ADDRESS = "/lyricbridge/knob"
+#: ``lyricbridge doctor`` pings Sonic Pi's cue port with this (any cue port ignores it).
+PING_ADDRESS = "/lyricbridge/ping"
+#: The headless Sonic Pi is asked to log this cue to prove its cue port is open.
+PROBE_ADDRESS = "/lyricbridge/probe"
 
 #: A datagram must stay under this many bytes (Sonic Pi's cue socket buffer is 16 KB).
 MAX_DATAGRAM_BYTES = 8192
@@ -107,6 +117,22 @@ def decode_line(data: bytes) -> LineMessage:
         for i in range(0, len(rest), SYLLABLE_FIELDS)
     )
     return LineMessage(seq, bpm, bars, line, groups)
+
+
+def osc_message(address: str, *args: int | float | str) -> bytes:
+    """One OSC message with int32, float32 and string arguments only (what Sonic Pi 3.2 takes)."""
+    b = OscMessageBuilder(address)
+    for a in args:
+        if isinstance(a, bool) or not isinstance(a, int | float | str):
+            raise InputError(f"OSC argument {a!r} is a {type(a).__name__}; Sonic Pi takes only "
+                             "int, float and str")
+        if isinstance(a, str):
+            b.add_arg(a, OscMessageBuilder.ARG_TYPE_STRING)
+        elif isinstance(a, int):
+            b.add_arg(a, OscMessageBuilder.ARG_TYPE_INT)
+        else:
+            b.add_arg(a, OscMessageBuilder.ARG_TYPE_FLOAT)
+    return b.build().dgram
 
 
 def type_tags(data: bytes) -> str:

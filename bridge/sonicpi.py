@@ -22,10 +22,9 @@ from typing import IO, Any
 
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
-from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.errors import SonicPiError
-from bridge.protocol import MIN_SEND_GAP_S
+from bridge.protocol import MIN_SEND_GAP_S, PROBE_ADDRESS, osc_message
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,6 @@ REQUIRED_PROGRAMS = ("ruby", "jackd", "jack_wait", "scsynth", "erl")
 CLIENT_ID = "lyricbridge"
 BOOTED_LINE = "Sonic Pi Server successfully booted"
 BOOT_FAILURE = re.compile(r"Failed to start server|unavailable\. Perhaps|Unable to boot")
-PROBE_ADDRESS = "/lyricbridge/probe"
 
 _SYNTH = re.compile(r"synth :(\w+), \{(.*)\}")
 _NOTE = re.compile(r"note: (\[[^\]]*\]|-?[\d.]+)")
@@ -163,17 +161,6 @@ def udp_port_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def osc_message(address: str, *args: int | float | str) -> bytes:
-    """Build an OSC datagram from ints, floats and strings only (what Sonic Pi 3.2 accepts)."""
-    b = OscMessageBuilder(address)
-    for a in args:
-        if isinstance(a, bool) or not isinstance(a, (int, float, str)):
-            raise TypeError(f"Sonic Pi 3.2 only takes int, float and str OSC args, got {a!r}")
-        kind = {int: b.ARG_TYPE_INT, float: b.ARG_TYPE_FLOAT, str: b.ARG_TYPE_STRING}[type(a)]
-        b.add_arg(a, kind)
-    return bytes(b.build().dgram)
 
 
 def _plain(v: Any) -> Any:

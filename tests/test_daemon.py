@@ -8,7 +8,7 @@ import queue
 import pytest
 
 from bridge import protocol
-from bridge.control import Command
+from bridge.commands import Command
 from bridge.daemon import Daemon, seconds_per_bar
 from bridge.errors import InputError
 from bridge.lines import TextLines

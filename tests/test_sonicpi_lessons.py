@@ -13,7 +13,8 @@ import pytest
 from conftest import REPO, SONICPI_DIR, SendLines
 
 from bridge import protocol
-from bridge.control import Command, parse_command
+from bridge.commands import Command
+from bridge.control import parse_command
 from bridge.rhythm import place_line
 from bridge.sonicpi import HeadlessSonicPi, error_text, free_udp_ports
 

@@ -1,0 +1,88 @@
+"""Shared pieces of the command line: the group, option decorators, logging, model loading."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bridge import __version__, protocol
+from bridge.errors import BridgeError
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("lyricbridge")
+
+
+class BridgeGroup(click.Group):
+    """A click group that turns every BridgeError into ``Error: ...`` and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BridgeError as e:
+            raise click.ClickException(str(e)) from None
+
+
+def model_option(f: F) -> F:
+    """--model DIR (default: $LYRICBRIDGE_MODEL or the shipped model)."""
+    return click.option(
+        "--model", "model_dir", type=click.Path(path_type=Path), default=None,
+        help="Model directory (default: $LYRICBRIDGE_MODEL, else the shipped model).",
+    )(f)
+
+
+def target_options(f: F) -> F:
+    """--host and --port: where Sonic Pi listens for OSC."""
+    f = click.option("--port", type=click.IntRange(1, 65535), default=protocol.DEFAULT_PORT,
+                     show_default=True, help="Sonic Pi's OSC cue port.")(f)
+    return click.option("--host", default=protocol.DEFAULT_HOST, show_default=True,
+                        help="Where Sonic Pi listens.")(f)
+
+
+def sampling_options(f: F) -> F:
+    """--temperature, --top-k, --seed-text, --seed, --clean/--no-clean."""
+    for opt in reversed([
+        click.option("--temperature", type=float, default=None,
+                     help="Sampling temperature, 0.1-2.0 (default: the model's, 0.8)."),
+        click.option("--top-k", type=click.IntRange(0), default=None,
+                     help="Sample only from the K likeliest characters (0: off)."),
+        click.option("--seed-text", default=None,
+                     help="Start string; the first line continues it (max 200 characters)."),
+        click.option("--seed", type=int, default=None,
+                     help="Random seed: the same seed and model give the same lines."),
+        click.option("--clean/--no-clean", default=True, show_default=True,
+                     help="Rewrite any generated line that holds a blocklisted word."),
+    ]):
+        f = opt(f)
+    return f
+
+
+def load_model(model_dir: Path | None) -> Any:
+    from bridge.modelio import LyricModel, default_model_dir
+
+    return LyricModel(model_dir or default_model_dir())
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose < 0 else logging.INFO if verbose == 0 else logging.DEBUG
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
+
+
+@click.group(cls=BridgeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lyricbridge")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+def cli(verbose: int, quiet: bool) -> None:
+    """Sing lyrics into Sonic Pi: lines become syllables with stress, streamed over OSC.
+
+    \b
+    Example:
+      lyricbridge run --text song.txt --loop
+    """
+    _setup_logging(-1 if quiet else verbose)
+
+

@@ -1,0 +1,61 @@
+"""``lyricbridge render``: sing lines through a private Sonic Pi into a WAV file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bridge.cli.base import cli, model_option, sampling_options
+from bridge.cli.text import written_lines
+from bridge.commands import MAX_BPM, MIN_BPM
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--lines", "count", type=click.IntRange(1), default=4, show_default=True,
+              help="How many lines to sing.")
+@click.option("--bpm", type=click.FloatRange(MIN_BPM, MAX_BPM), default=120.0, show_default=True)
+@click.option("--loop-file", "loop_files", type=click.Path(path_type=Path), multiple=True,
+              help="Ruby file to run (repeatable; default: lyrics_melody.rb + tabla_groove.rb).")
+@click.option("--text", "text_file", type=str, default=None, metavar="FILE",
+              help="Sing the first lines of FILE ('-' for stdin) instead of generated ones.")
+@model_option
+@sampling_options
+def render(out: Path, count: int, bpm: float, loop_files: tuple[Path, ...],
+           text_file: str | None, model_dir: Path | None, temperature: float | None,
+           top_k: int | None, seed_text: str | None, seed: int | None, clean: bool) -> None:
+    """Sing N lines through a private headless Sonic Pi and record them to a WAV file.
+
+    Needs Debian's sonic-pi-server, supercollider-server, jackd2 and sox. A Sonic Pi you
+    already run is not touched: this one uses free ports and its own jack server.
+
+    \b
+    Example:
+      lyricbridge render song.wav --lines 4 --bpm 100 --seed 1
+    """
+    from bridge.errors import InputError
+    from bridge.render import render_wav
+
+    if out.suffix.lower() != ".wav":
+        raise InputError(f"the output must be a .wav file, got {out}; e.g. song.wav")
+    if not out.resolve().parent.is_dir():
+        raise InputError(f"no such directory for the output: {out.resolve().parent}")
+    lines: list[str] = []
+    if text_file is not None:
+        from bridge.textfile import read_text
+
+        sung = 0
+        for line in read_text(text_file, what="--text file").splitlines():
+            if sung == count:
+                break
+            lines.append(line)
+            sung += bool(line.strip())
+    else:
+        lines = list(written_lines(model_dir, count, temperature, top_k, seed, seed_text, clean))
+    for line in lines:
+        click.echo(line)
+    result = render_wav(out, lines, bpm=bpm, loop_files=list(loop_files) or None)
+    click.echo(f"wrote {result.path}: {result.seconds:.1f} s of audio ({result.lines} lines at "
+               f"{bpm:g} bpm) in {result.render_seconds:.1f} s")
+

@@ -1,0 +1,94 @@
+"""``lyricbridge run``: stream lines to Sonic Pi until Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import click
+
+from bridge import protocol
+from bridge.cli.base import cli, load_model, log, model_option, sampling_options, target_options
+from bridge.commands import MAX_BPM, MIN_BPM
+from bridge.errors import BridgeError
+
+
+@cli.command()
+@click.option("--text", "text_file", type=str, default=None, metavar="FILE",
+              help="Sing the lines of FILE ('-' for stdin) instead of generated ones.")
+@click.option("--loop", is_flag=True, help="Repeat the text forever.")
+@model_option
+@target_options
+@click.option("--bpm", type=click.FloatRange(MIN_BPM, MAX_BPM), default=120.0, show_default=True,
+              help="Tempo sent with every line.")
+@click.option("--lines", "max_lines", type=click.IntRange(1), default=None,
+              help="Stop after N lines (default: run until Ctrl-C).")
+@sampling_options
+@click.option("--control-port", type=click.IntRange(0, 65535),
+              default=protocol.DEFAULT_CONTROL_PORT, show_default=True,
+              help="UDP port for live control from Sonic Pi (0: none).")
+@click.option("--control-host", default=protocol.DEFAULT_HOST, show_default=True,
+              help="Address the control port binds (OSC has no authentication).")
+def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
+        bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
+        seed_text: str | None, seed: int | None, clean: bool, control_port: int,
+        control_host: str) -> None:
+    """Stream lyric lines to Sonic Pi, one datagram per line, until Ctrl-C.
+
+    Load sonicpi/lyrics_melody.rb in Sonic Pi first to hear them.
+
+    \b
+    Examples:
+      lyricbridge run                          # sing generated lines
+      lyricbridge run --text song.txt --loop   # sing your own words, forever
+      echo "Twinkle twinkle" | lyricbridge run --text - --lines 1
+    """
+    import queue
+
+    from bridge.control import Command, ControlListener
+    from bridge.daemon import Daemon
+    from bridge.lines import LineSource, ModelLines, TextLines
+    from bridge.modelio import default_model_dir, has_model
+    from bridge.sampling import check_seed_text
+    from bridge.textfile import read_text
+    from bridge.transport import OscSender
+
+    source: LineSource
+    check_seed: Callable[[str], str] | None = None
+    if text_file is not None:
+        source = TextLines(read_text(text_file, what="--text file"), loop=loop)
+    else:
+        path = model_dir or default_model_dir()
+        if model_dir is None and not has_model(path):
+            raise BridgeError(f"no model found at {path}; sing your own words with --text FILE, "
+                              "or give --model DIR")
+        lyric_model = load_model(path)
+        writer = lyric_model.writer(temperature, top_k, seed, seed_text)
+        source = ModelLines(writer, clean=clean)
+        check_seed = partial(check_seed_text, lyric_model.vocab)
+
+    commands: queue.Queue[Command] = queue.Queue()
+    listener = None
+    if control_port:
+        listener = ControlListener(control_host, control_port, commands, check_seed).start()
+        log.info("listening for control on %s:%d", control_host, listener.port)
+    try:
+        with OscSender(host, port) as sender:
+            daemon = Daemon(source, sender, bpm=bpm, max_lines=max_lines, out=sys.stdout,
+                            commands=commands)
+            previous = signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
+            log.info("streaming to %s:%d at %g bpm", host, port, bpm)
+            try:
+                stats = daemon.run()
+            except KeyboardInterrupt:
+                stats = daemon.stats
+            finally:
+                signal.signal(signal.SIGTERM, previous)
+    finally:
+        if listener is not None:
+            listener.close()
+    log.info("sent %d lines in %d datagrams", stats.lines, stats.datagrams)
+
