@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 import queue
 import socket
@@ -29,8 +31,13 @@ _TRIGGERS = {
 }
 
 
-def parse_command(data: bytes, check_seed_text: Callable[[str], str] | None = None) -> Command:
-    """Decode and check one control datagram; InputError says what was wrong with it."""
+def parse_command(data: bytes, check_seed_text: Callable[[str], str] | None = None,
+                  token: str | None = None) -> Command:
+    """Decode and check one control datagram; InputError says what was wrong with it.
+
+    With a ``token``, every message must carry it as its first argument (it is removed
+    before the rest is read).
+    """
     if data.startswith(b"#bundle"):
         raise InputError("an OSC bundle; send single messages")
     try:
@@ -38,6 +45,11 @@ def parse_command(data: bytes, check_seed_text: Callable[[str], str] | None = No
         address, args = msg.address, list(msg.params)
     except Exception as e:  # python-osc raises several unrelated types for garbage
         raise InputError(f"not an OSC message ({type(e).__name__}: {e})") from None
+    if token is not None:
+        given = args[0] if args and isinstance(args[0], str) else ""
+        if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+            raise InputError(f"{address} without the right control token as its first argument")
+        args = args[1:]
     if address in _NUMERIC:
         name = _NUMERIC[address]
         if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], int | float):
@@ -67,6 +79,27 @@ def parse_command(data: bytes, check_seed_text: Callable[[str], str] | None = No
     raise InputError(f"unknown address {address!r}; the bridge understands {known}")
 
 
+def is_loopback(host: str) -> bool:
+    """Whether an address (or ``localhost``) is only reachable from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_token_needed(host: str, token: str | None) -> None:
+    """A control port bound beyond loopback needs a token; InputError otherwise."""
+    if token is not None and not token.strip():
+        raise InputError("--control-token is empty; give a word only you and Sonic Pi know")
+    if token is None and not is_loopback(host):
+        raise InputError(
+            f"--control-host {host} lets other machines steer the bridge; give --control-token "
+            "TOKEN too (Sonic Pi then sends it first in every control message)"
+        )
+
+
 class ControlListener:
     """A thread that receives control datagrams and queues the valid commands.
 
@@ -74,9 +107,11 @@ class ControlListener:
     """
 
     def __init__(self, host: str, port: int, commands: queue.Queue[Command],
-                 check_seed_text: Callable[[str], str] | None = None) -> None:
+                 check_seed_text: Callable[[str], str] | None = None,
+                 token: str | None = None) -> None:
         self.commands = commands
         self.check_seed_text = check_seed_text
+        self.token = token
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         try:
@@ -115,7 +150,7 @@ class ControlListener:
                 log.warning("control socket error (%s); still listening", e)
                 continue
             try:
-                self.commands.put(parse_command(data, self.check_seed_text))
+                self.commands.put(parse_command(data, self.check_seed_text, self.token))
             except InputError as e:
                 self._reject(f"ignored control datagram from {sender[0]}:{sender[1]}: {e}")
 

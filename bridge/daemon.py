@@ -18,6 +18,7 @@ from typing import Any, Protocol, TextIO
 
 from bridge import protocol
 from bridge.commands import Command
+from bridge.confirm import SungLedger
 from bridge.errors import InputError
 from bridge.lines import LineSource, Lyric, as_lyric
 from bridge.rhythm import BEATS_PER_BAR, Phrase, phrase_to_dict, place_line
@@ -51,6 +52,7 @@ class Stats:
     split: int = 0
     bars: int = 0
     first_sent: float | None = None
+    resent: int = 0
 
 
 def seconds_per_bar(bpm: float) -> float:
@@ -101,7 +103,8 @@ class Daemon:
     def __init__(self, source: LineSource, sender: Sender, bpm: float = 120.0,
                  max_lines: int | None = None, out: TextIO | None = None,
                  commands: queue.Queue[Command] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 probe: Callable[[], bool | None] | None = None) -> None:
         self.source = source
         self.sender = sender
         self.bpm = bpm
@@ -109,6 +112,10 @@ class Daemon:
         self.out = out
         self.commands: queue.Queue[Command] = commands if commands is not None else queue.Queue()
         self.clock = clock
+        #: Whether Sonic Pi's cue port answers (False: refused, None: cannot tell).
+        self.probe = probe
+        self.ledger = SungLedger()
+        self._held_since: float | None = None  # when a full window started to hold lines
         self.stats = Stats()
         self.paused = False
         self._seq = 0
@@ -135,28 +142,70 @@ class Daemon:
         self.commands.put(Command("stop"))
 
     def run(self) -> Stats:
-        """Stream until the source ends, ``max_lines`` lines are sent, or a stop command."""
+        """Stream until the source ends, ``max_lines`` lines are sent, or a stop command.
+
+        When Sonic Pi confirms what it sings, the run ends only once the last line is
+        confirmed, so a restart near the end still gets the lines it lost.
+        """
         self._send_next_at = self.clock()
         self._last_end = self._send_next_at
+        ended = False
         while not self._stopping:
             if self.max_lines is not None and self.stats.lines >= self.max_lines:
+                ended = True
+            unconfirmed = self.ledger.confirming and len(self.ledger) > 0
+            if ended and not unconfirmed:
                 break
             # Commands are read before every line, even when lines are already due (timeout 0).
-            wait = None if self.paused else max(0.0, self._send_next_at - self.clock())
+            if ended or self.ledger.full():
+                wait = self._hold()
+            elif self.paused:
+                wait = None
+            else:
+                wait = max(0.0, self._send_next_at - self.clock())
             try:
                 cmd = self.commands.get(timeout=wait)
             except queue.Empty:
-                if self.clock() >= self._send_next_at and not self._send_one():
-                    break
+                if (not ended and not self.paused and not self.ledger.full()
+                        and self.clock() >= self._send_next_at):
+                    ended = not self._send_one()
                 continue
             self.apply(cmd)
         return self.stats
+
+    def _hold(self) -> float:
+        """Sonic Pi has not confirmed the lines in flight: wait for it, or stream on.
+
+        A cue port that refuses means Sonic Pi is down: lines are held until it says it is
+        back (``sung -1``). One that answers without confirming for a while means the Ruby
+        side does not confirm (another file): back to streaming by estimate. The seconds to
+        wait before looking again.
+        """
+        oldest = self.ledger.oldest()
+        if oldest is None:
+            return 0.0
+        now = self.clock()
+        grace = max(3.0, 2 * seconds_per_bar(self.bpm))
+        if now < oldest.start + grace:
+            return oldest.start + grace - now
+        answer = self.probe() if self.probe is not None else None
+        if answer is False:
+            if self._held_since is None:
+                self._held_since = now
+                log.warning("Sonic Pi does not answer; holding line %d until it is back",
+                            oldest.seq)
+            return 1.0
+        log.warning("Sonic Pi has not confirmed line %d for %.1f s (no /lyricbridge/sung); "
+                    "streaming on by estimate", oldest.seq, now - oldest.start)
+        self.ledger.give_up()
+        self._held_since = None
+        return 0.0
 
     def apply(self, cmd: Command) -> None:
         """Carry out one control command, logging what changed."""
         if cmd.name == "sung":
             assert isinstance(cmd.value, int)
-            self._emit("sung", seq=cmd.value, t=time.time())
+            self._sung(cmd.value)
             return
         self._apply(cmd)
         if cmd.name != "stop":
@@ -200,6 +249,26 @@ class Daemon:
             reseed(cmd.value)
             log.info("seed text → %r", cmd.value)
 
+    def _sung(self, seq: int) -> None:
+        """Sonic Pi started line ``seq`` (or, for -1, started afresh): resend what it lost."""
+        now = self.clock()
+        if seq >= 0:
+            self._emit("sung", seq=seq, t=time.time())
+        again = self.ledger.sung(seq, now)
+        if self._held_since is not None and not self.ledger.full():
+            log.info("Sonic Pi is back after %.1f s", now - self._held_since)
+            self._held_since = None
+        if not again:
+            return
+        log.warning("Sonic Pi started afresh; sending lines %d-%d again", again[0].seq,
+                    again[-1].seq)
+        for pending in again:
+            self.sender.send(pending.data)
+            self.stats.resent += 1
+        # The next new line goes out when the last line sent again starts playing.
+        self._send_next_at = again[-1].start
+        self._last_end = again[-1].start + again[-1].length
+
     def _send_one(self) -> bool:
         """Take the next line from the source and send it (a stanza break as a bar of rest;
         nothing for a line without words); False when the source has no more."""
@@ -232,6 +301,8 @@ class Daemon:
         self.sender.send(data)
         now = self.clock()
         start = max(now, self._last_end)
+        length = phrase.bars * seconds_per_bar(self.bpm)
+        self.ledger.sent(self._seq, data, start, length)
         if self.observers:
             wall_start = time.time() + (start - now)
             if phrase.notes:
@@ -240,7 +311,7 @@ class Daemon:
                            syllables=phrase_to_dict(phrase)["syllables"], start=wall_start)
             else:
                 self._emit("rest", seq=self._seq, bpm=self.bpm, start=wall_start)
-        self._last_end = start + phrase.bars * seconds_per_bar(self.bpm)
+        self._last_end = start + length
         # One line of look-ahead: the next line goes out when this one starts playing.
         self._send_next_at = start
         self.stats.datagrams += 1

@@ -16,10 +16,12 @@ set :jam_density, 0.3                 # 0..1: chance of an extra note inside eac
 set :jam_swing,   0.0                 # beats an off-beat eighth comes late (0..0.2)
 set :jam_amp,     0.8                 # loudness of the whole jam
 set :jam_bridge_port, 4580            # the bridge's --control-port
+set :jam_token,   nil                 # the bridge's --control-token, e.g. "tiger42" (nil: none)
 
 # Steer the bridge live: uncomment one line, press Run, then comment it out again.
 define :jam_steer do |what, *value|
-  osc_send "127.0.0.1", get(:jam_bridge_port), "/lyricbridge/#{what}", *value
+  token = get(:jam_token)                     # the token, when the bridge wants one, goes first
+  osc_send "127.0.0.1", get(:jam_bridge_port), "/lyricbridge/#{what}", *([token].compact + value)
 end
 # jam_steer "temperature", 1.3                # 0.1 safe and samey .. 2.0 wild words
 # jam_steer "bpm", 96                         # tempo of the lines to come (30..300)

@@ -23,6 +23,24 @@
 # loop's own time; looking again every sixteenth can never miss a line.
 # Re-running this file swaps in the new code without starting new loops,
 # so nothing plays twice, and the singer keeps its place in the inbox.
+#
+# TELLING THE BRIDGE. When the singer starts a line it sends the bridge
+# "/lyricbridge/sung" with the line's number, and when it starts afresh (Sonic Pi
+# restarted, or Stop then Run) it sends -1. That is how the bridge knows what was
+# really sung: after a restart it sends again what was lost, so the song goes on
+# where it stopped. No bridge listening? The messages are simply lost; nothing breaks.
+
+# Where the bridge listens (its --control-port) and its --control-token (nil: none).
+set :lyricbridge_bridge, ["127.0.0.1", 4580]
+set :lyricbridge_token, nil
+
+# Send the bridge a message; the token, when there is one, goes first.
+define :lyricbridge_tell do |address, *args|
+  host, port = get(:lyricbridge_bridge)
+  token = get(:lyricbridge_token)
+  args = [token] + args if token
+  osc_send host, port, address, *args
+end
 
 # The notes we sing: E minor pentatonic (E G A B D) from E3 up to E5.
 define :lyricbridge_notes do
@@ -54,6 +72,7 @@ define :lyricbridge_sing_line do |lyric|
   use_synth :tri                                # a soft, clear singing voice
   use_random_seed lyric[0]                       # the same line number makes the same choices
   cue :lyricbridge_line, bpm: bpm, bars: bars   # tell tabla_groove.rb a line starts now
+  lyricbridge_tell "/lyricbridge/sung", lyric[0] # and the bridge: this line is sung now
   puts "sing: " + lyric[4].dup.force_encoding("UTF-8")
   pos = get(:lyricbridge_position, 5)           # start where the last line ended
   now = 0
@@ -84,13 +103,17 @@ end
 # The singer: `wanted` is the inbox number of the next line to sing. It is kept
 # from one turn of the loop to the next, even when this file is run again.
 live_loop :lyricbridge_sing, init: nil do |wanted|
-  wanted ||= get(:lyricbridge_heard, 0) + 1     # just started: sing what comes next
+  unless wanted                                  # just started: sing what comes next...
+    wanted = get(:lyricbridge_heard, 0) + 1
+    lyricbridge_tell "/lyricbridge/sung", -1     # ...and ask the bridge for what we missed
+  end
   use_bpm get(:lyricbridge_bpm, 60)
   lyric = get("/lyricbridge_inbox/#{wanted}")
   until lyric                                    # not here yet: wait and look again
     sleep 0.25
     lyric = get("/lyricbridge_inbox/#{wanted}")
   end
+  set "/lyricbridge_inbox/#{wanted}", nil        # sung: free its place in the inbox
   lyricbridge_sing_line lyric
   wanted + 1
 end

@@ -32,10 +32,13 @@ from bridge.errors import BridgeError
               help="UDP port for live control from Sonic Pi (0: none).")
 @click.option("--control-host", default=protocol.DEFAULT_HOST, show_default=True,
               help="Address the control port binds (OSC has no authentication).")
+@click.option("--control-token", default=None, envvar="LYRICBRIDGE_CONTROL_TOKEN",
+              help="Every control message must start with this word (needed when "
+                   "--control-host is not 127.0.0.1; env LYRICBRIDGE_CONTROL_TOKEN).")
 def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
         seed_text: str | None, seed: int | None, clean: bool, control_port: int,
-        control_host: str) -> None:
+        control_host: str, control_token: str | None) -> None:
     """Stream lyric lines to Sonic Pi, one datagram per line, until Ctrl-C.
 
     Load sonicpi/lyrics_melody.rb in Sonic Pi first to hear them.
@@ -48,14 +51,16 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
     """
     import queue
 
-    from bridge.control import Command, ControlListener
+    from bridge.control import Command, ControlListener, check_token_needed
     from bridge.daemon import Daemon
     from bridge.lines import LineSource, ModelLines, TextLines
     from bridge.modelio import default_model_dir, has_model
     from bridge.sampling import check_seed_text
     from bridge.textfile import read_text
-    from bridge.transport import OscSender
+    from bridge.transport import OscSender, probe_listener
 
+    if control_port:
+        check_token_needed(control_host, control_token)
     source: LineSource
     check_seed: Callable[[str], str] | None = None
     if text_file is not None:
@@ -73,12 +78,14 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
     commands: queue.Queue[Command] = queue.Queue()
     listener = None
     if control_port:
-        listener = ControlListener(control_host, control_port, commands, check_seed).start()
+        listener = ControlListener(control_host, control_port, commands, check_seed,
+                                   control_token).start()
         log.info("listening for control on %s:%d", control_host, listener.port)
     try:
         with OscSender(host, port) as sender:
+            ping = protocol.osc_message(protocol.PING_ADDRESS, 1)
             daemon = Daemon(source, sender, bpm=bpm, max_lines=max_lines, out=sys.stdout,
-                            commands=commands)
+                            commands=commands, probe=partial(probe_listener, host, port, ping))
             previous = signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
             log.info("streaming to %s:%d at %g bpm", host, port, bpm)
             try:
