@@ -25,6 +25,10 @@ from bridge.rhythm import BEATS_PER_BAR, Phrase, phrase_to_dict, place_line
 
 log = logging.getLogger(__name__)
 
+#: After Sonic Pi was down and answers again, how long to wait for its singer to report
+#: before streaming on by estimate (its server is back; the Ruby file must be run again).
+RESTART_GRACE_S = 30.0
+
 
 #: An observer gets every event the daemon emits: ``(kind, data)``. Kinds:
 #: ``line``  a line was sent: seq, line, section, index, title, bpm, bars, syllables (the
@@ -116,6 +120,7 @@ class Daemon:
         self.probe = probe
         self.ledger = SungLedger()
         self._held_since: float | None = None  # when a full window started to hold lines
+        self._back_since: float | None = None  # the last time Sonic Pi was seen down
         self.stats = Stats()
         self.paused = False
         self._seq = 0
@@ -191,14 +196,17 @@ class Daemon:
         answer = self.probe() if self.probe is not None else None
         if answer is False:
             if self._held_since is None:
-                self._held_since = now
                 log.warning("Sonic Pi does not answer; holding line %d until it is back",
                             oldest.seq)
+                self._held_since = now
+            self._back_since = now
             return 1.0
+        if self._back_since is not None and now - self._back_since < RESTART_GRACE_S:
+            return 1.0  # it is back: give the performer time to run the Ruby file again
         log.warning("Sonic Pi has not confirmed line %d for %.1f s (no /lyricbridge/sung); "
                     "streaming on by estimate", oldest.seq, now - oldest.start)
         self.ledger.give_up()
-        self._held_since = None
+        self._held_since = self._back_since = None
         return 0.0
 
     def apply(self, cmd: Command) -> None:
@@ -257,7 +265,7 @@ class Daemon:
         again = self.ledger.sung(seq, now)
         if self._held_since is not None and not self.ledger.full():
             log.info("Sonic Pi is back after %.1f s", now - self._held_since)
-            self._held_since = None
+            self._held_since = self._back_since = None
         if not again:
             return
         log.warning("Sonic Pi started afresh; sending lines %d-%d again", again[0].seq,

@@ -25,8 +25,8 @@
 # so nothing plays twice, and the singer keeps its place in the inbox.
 #
 # TELLING THE BRIDGE. When the singer starts a line it sends the bridge
-# "/lyricbridge/sung" with the line's number, and when it starts afresh (Sonic Pi
-# restarted, or Stop then Run) it sends -1. That is how the bridge knows what was
+# "/lyricbridge/sung" with the line's number, and when the ears start afresh (Sonic Pi
+# restarted, or Stop then Run) they send -1 at once. That is how the bridge knows what was
 # really sung: after a restart it sends again what was lost, so the song goes on
 # where it stopped. No bridge listening? The messages are simply lost; nothing breaks.
 
@@ -91,22 +91,21 @@ define :lyricbridge_sing_line do |lyric|
 end
 
 # The ears: store every line as it arrives, however early.
-live_loop :lyricbridge_ears do
+live_loop :lyricbridge_ears, init: true do |fresh|
   use_real_time
+  lyricbridge_tell "/lyricbridge/sung", -1 if fresh   # just started: ask for what we missed
   lyric = sync "/osc*/lyricbridge/line"
   number = get(:lyricbridge_heard, 0) + 1
   set "/lyricbridge_inbox/#{number}", lyric
   set :lyricbridge_heard, number
   set :lyricbridge_bpm, lyric[1]
+  false                                           # not fresh any more
 end
 
 # The singer: `wanted` is the inbox number of the next line to sing. It is kept
 # from one turn of the loop to the next, even when this file is run again.
 live_loop :lyricbridge_sing, init: nil do |wanted|
-  unless wanted                                  # just started: sing what comes next...
-    wanted = get(:lyricbridge_heard, 0) + 1
-    lyricbridge_tell "/lyricbridge/sung", -1     # ...and ask the bridge for what we missed
-  end
+  wanted ||= get(:lyricbridge_heard, 0) + 1     # just started: sing what comes next
   use_bpm get(:lyricbridge_bpm, 60)
   lyric = get("/lyricbridge_inbox/#{wanted}")
   until lyric                                    # not here yet: wait and look again

@@ -173,3 +173,21 @@ def test_the_run_ends_when_the_last_line_is_confirmed() -> None:
     d.run()
     assert _seqs(rec) == [0, 1, 2]
     assert t.now == pytest.approx(t0 + 40)  # held on for line 2's confirmation, not the stop
+
+
+def test_after_sonic_pi_was_down_the_bridge_waits_for_its_singer(
+        caplog: pytest.LogCaptureFixture) -> None:
+    answers = iter([False] * 5 + [True] * 1000)  # down for a while, then its port answers
+    t = FakeTime()
+    rec = Recorder(t)
+    d = Daemon(TextLines(TEXT, loop=True), rec, commands=FakeQueue(t), clock=t.clock,
+               probe=lambda: next(answers))
+    t0 = t.now
+    t.scheduled = [(t0 + 0.1, Command("sung", 0)), (t0 + 25, Command("sung", -1)),
+                   (t0 + 26, Command("stop"))]
+    with caplog.at_level(logging.WARNING):
+        d.run()
+    # The port answered at about +8 s, the singer reported at +25 s: nothing new went out
+    # in between, only the held lines again.
+    assert _seqs(rec) == [0, 1, 2, 3, 1, 2, 3]
+    assert "streaming on by estimate" not in caplog.text

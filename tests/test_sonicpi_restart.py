@@ -64,9 +64,15 @@ class Relay:
             sock.close()
 
 
+#: The melody reports with this token, so the test also proves the Ruby side sends it.
+TOKEN = "bell-7"
+
+
 def _melody(spi: HeadlessSonicPi, control: int) -> None:
     code = (SONICPI_DIR / "lyrics_melody.rb").read_text(encoding="utf-8")
-    spi.run_code(code.replace('["127.0.0.1", 4580]', f'["127.0.0.1", {control}]'))
+    code = code.replace('["127.0.0.1", 4580]', f'["127.0.0.1", {control}]')
+    code = code.replace("set :lyricbridge_token, nil", f'set :lyricbridge_token, "{TOKEN}"')
+    spi.run_code(code)
 
 
 def _sung(spi: HeadlessSonicPi) -> list[str]:
@@ -93,7 +99,7 @@ def test_song_goes_on_where_it_stopped_after_sonic_pi_restarts(
     _melody(sonic_pi, control)
     bridge = subprocess.Popen(
         [sys.executable, "-m", "bridge", "run", "--text", str(song), "--bpm", "240",
-         "--port", str(relay.port), "--control-port", str(control)],
+         "--port", str(relay.port), "--control-port", str(control), "--control-token", TOKEN],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         before = _wait_sung(sonic_pi, 4, timeout=30)
@@ -118,4 +124,5 @@ def test_song_goes_on_where_it_stopped_after_sonic_pi_restarts(
     assert bridge.returncode == 0, err
     assert before + after == LINES, f"before the kill {before}, after {after}\n{err}"
     assert "holding line" in err and "sending lines" in err
+    assert "control token" not in err  # every report carried the token
     assert not sonic_pi.errors()
