@@ -127,6 +127,9 @@ def run_soak(spi: HeadlessSonicPi, lines: int, bpm: float = 300.0, fuzz_rate: fl
     seconds = time.monotonic() - t0
     spi.run_code('puts "inbox left: #{(1..get(:lyricbridge_heard, 0)).count { |i| '
                  'get("/lyricbridge_inbox/#{i}") }}"')
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any("inbox left:" in t for t in spi.log_lines()):
+        time.sleep(0.1)
     log = spi.log_lines()
     seqs = [int(m.group(1)) for t in log for m in [_SUNG.search(t)] if m and int(m.group(1)) >= 0]
     left = [int(t.strip('"').split(": ")[1]) for t in log if "inbox left:" in t]
