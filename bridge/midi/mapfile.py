@@ -98,6 +98,8 @@ def _line_of(text: str, section: str | None, key: str | None) -> int:
         m = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
         if m:
             current = m.group(1).strip('"')
+            if section is None and current == key:
+                return n
             if current == section:
                 header = n
             continue
