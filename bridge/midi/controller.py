@@ -110,6 +110,7 @@ class MidiController:
             now = time.monotonic()
             try:
                 if msg is not None:
+                    log.debug("MIDI: %s", msg)
                     self._do(self.mapper.handle(msg, now))
                 self._do(self.mapper.due(now))
                 if now >= next_poll:
