@@ -462,10 +462,21 @@ def piano_notes_after(spi: HeadlessSonicPi, nth: int) -> list[float]:
     return out
 
 
+@pytest.fixture
+def spi(sonic_pi: HeadlessSonicPi) -> Iterator[HeadlessSonicPi]:
+    """The session's Sonic Pi; afterwards the knobs are back at E, octave 3 (Sonic Pi keeps
+    what was ``set`` until it restarts, and later tests expect the melody in E)."""
+    yield sonic_pi
+    sonic_pi.stop_all_jobs(settle=0.1)
+    sonic_pi.run_code("set :lyricbridge_root, :e\nset :lyricbridge_octave, 3\n"
+                      "set :jam_root, :e\nset :jam_octave, 4\n")
+
+
 @pytest.mark.sonicpi
 def test_a_key_moves_the_melody_and_the_piano_to_its_root(
-    sonic_pi: HeadlessSonicPi, keyboard: Keyboard, jack_server: str, verses_file: Path
+    spi: HeadlessSonicPi, keyboard: Keyboard, jack_server: str, verses_file: Path
 ) -> None:
+    sonic_pi = spi
     sonic_pi.run_file(SONICPI_DIR / "lyrics_melody.rb")
     sonic_pi.run_file(SONICPI_DIR / "tabla_groove.rb")
     bpm = 200
@@ -498,3 +509,24 @@ def test_a_key_moves_the_melody_and_the_piano_to_its_root(
     assert len(piano) >= 8
     assert {int(round(n)) % 12 for n in piano} <= A_MINOR_PENTATONIC
     assert 0 in {int(round(n)) % 12 for n in piano}  # C: in A minor pentatonic, not in E's
+
+
+@pytest.mark.sonicpi
+def test_jam_takes_density_swing_root_and_octave_from_knob_messages(
+    spi: HeadlessSonicPi,
+) -> None:
+    sonic_pi = spi
+    sonic_pi.run_file(SONICPI_DIR / "jam.rb")
+    for name, value in (("density", 0.9), ("swing", 0.15), ("root", "c"), ("octave", 5)):
+        sonic_pi.send(protocol.osc_message(protocol.KNOB_ADDRESS, name, value))
+        time.sleep(0.01)
+    time.sleep(0.5)
+    sonic_pi.run_code('puts "knobs: #{[get(:jam_density), get(:jam_swing), get(:jam_root), '
+                      'get(:jam_octave), get(:lyricbridge_root)].inspect}"')
+    wait_until(lambda: any("knobs: " in line for line in sonic_pi.log_lines()), 10,
+               "the knobs printed")
+    assert not sonic_pi.errors()
+    line = next(line for line in sonic_pi.log_lines() if "knobs: " in line)
+    density, swing, rest = line.split("[", 1)[1].split(", ", 2)
+    assert float(density) == pytest.approx(0.9) and float(swing) == pytest.approx(0.15)
+    assert rest.startswith(":c, 5, :c]"), line
