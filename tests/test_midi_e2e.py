@@ -89,7 +89,7 @@ def midi_env(jack: str, **extra: str) -> dict[str, str]:
 class Keyboard:
     """A virtual MIDI output port: the keyboard the bridge listens to."""
 
-    def __init__(self, jack: str) -> None:
+    def __init__(self) -> None:
         self.name = f"V49 test {os.getpid()}-{next(_ports)}"
         self.backend = mido.Backend(JACK_BACKEND)
         self.port: Any = self.backend.open_output(self.name, virtual=True)
@@ -118,7 +118,7 @@ class Keyboard:
 
 @pytest.fixture
 def keyboard(jack_server: str) -> Iterator[Keyboard]:
-    kb = Keyboard(jack_server)
+    kb = Keyboard()
     yield kb
     if not kb.port.closed:
         kb.port.close()
@@ -254,7 +254,7 @@ def test_pads_pause_resume_next_and_chorus(
     b = start_bridge(keyboard.name)
     keyboard.pad(37)
     paused = b.wait_log("paused")
-    time.sleep(3.0)  # longer than a line at 300 bpm: nothing new may leave
+    time.sleep(2.0)  # longer than any of the verses at 300 bpm: nothing new may leave
     assert not b.lines_sent(paused + 0.2)
     keyboard.pad(37)
     resumed = b.wait_log("resumed", since=paused)
