@@ -90,3 +90,15 @@ live_loop :jam_bass do
     sleep bar == cue_info[:bars] - 1 ? 3.75 : 4    # last bar: back a sixteenth early
   end
 end
+
+# Knobs from a MIDI keyboard (lyricbridge run --midi): the bridge sends "/lyricbridge/knob"
+# with a name and a value. density, swing, root and octave turn the jam's own knobs above
+# (the last one moved wins, a keyboard or a Run); every knob is also kept as
+# :lyricbridge_<name>, which tabla_groove.rb follows.
+live_loop :jam_knobs do
+  use_real_time
+  name, value = sync "/osc*/lyricbridge/knob"
+  value = value.to_sym if value.is_a?(String)   # a note name such as "a" becomes :a
+  set "lyricbridge_#{name}".to_sym, value
+  set "jam_#{name}".to_sym, value if %w[density swing root octave].include?(name)
+end

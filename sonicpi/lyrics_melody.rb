@@ -42,9 +42,11 @@ define :lyricbridge_tell do |address, *args|
   osc_send host, port, address, *args
 end
 
-# The notes we sing: E minor pentatonic (E G A B D) from E3 up to E5.
+# The notes we sing: E minor pentatonic (E G A B D) from E3 up to E5, unless a MIDI
+# keyboard chose another root or octave (see :lyricbridge_knobs at the end).
 define :lyricbridge_notes do
-  scale(:e3, :minor_pentatonic, num_octaves: 2)
+  root = note(get(:lyricbridge_root, :e), octave: get(:lyricbridge_octave, 3))
+  scale(root, :minor_pentatonic, num_octaves: 2)
 end
 
 # Choose the next note (a position in lyricbridge_notes, 0 to 10) for a syllable.
@@ -71,6 +73,7 @@ define :lyricbridge_sing_line do |lyric|
   use_bpm bpm
   use_synth :tri                                # a soft, clear singing voice
   use_random_seed lyric[0]                       # the same line number makes the same choices
+  notes = lyricbridge_notes                     # root and octave as they are now, all line long
   cue :lyricbridge_line, bpm: bpm, bars: bars   # tell tabla_groove.rb a line starts now
   lyricbridge_tell "/lyricbridge/sung", lyric[0] # and the bridge: this line is sung now
   puts "sing: " + lyric[4].dup.force_encoding("UTF-8")
@@ -83,7 +86,7 @@ define :lyricbridge_sing_line do |lyric|
     pos = lyricbridge_next_position(pos, stress, mark)
     loud = [0.5, 1.0, 0.8][stress]              # stressed syllables are louder...
     hold = stress > 0 ? 0.9 : 0.6               # ...and held a bit longer
-    play lyricbridge_notes[pos], amp: loud, attack: 0.02,
+    play notes[pos], amp: loud, attack: 0.02,
       sustain: beats * hold * 0.5, release: beats * hold * 0.5
   end
   set :lyricbridge_position, pos
@@ -115,4 +118,14 @@ live_loop :lyricbridge_sing, init: nil do |wanted|
   set "/lyricbridge_inbox/#{wanted}", nil        # sung: free its place in the inbox
   lyricbridge_sing_line lyric
   wanted + 1
+end
+
+# Knobs from a MIDI keyboard (lyricbridge run --midi): "/lyricbridge/knob" name value,
+# kept as :lyricbridge_<name>. The singer reads root and octave when a line starts, so a
+# new key or octave is heard from the next line on. With no keyboard nothing changes.
+live_loop :lyricbridge_knobs do
+  use_real_time
+  name, value = sync "/osc*/lyricbridge/knob"
+  value = value.to_sym if value.is_a?(String)   # a note name such as "a" becomes :a
+  set "lyricbridge_#{name}".to_sym, value
 end

@@ -42,12 +42,20 @@ define :lyricbridge_chords do
   ring(chord(:e3, :minor), chord(:g3, :major), chord(:a2, :sus4), chord(:e3, :m7))
 end
 
+# A MIDI keyboard may move the melody's root (:lyricbridge_root, set by lyrics_melody.rb):
+# the chords move with it, by as many semitones (at most six up or down) as it is from E.
+define :lyricbridge_shift do
+  shift = (note(get(:lyricbridge_root, :e), octave: 3) - note(:e3)) % 12
+  shift > 6 ? shift - 12 : shift
+end
+
 live_loop :lyricbridge_piano do
   cue_info = sync :lyricbridge_line
   use_bpm cue_info[:bpm]
   use_synth :piano
+  shift = lyricbridge_shift                            # the root as this line starts
   cue_info[:bars].times do |bar|
-    notes_now = lyricbridge_chords.tick(:chord)
+    notes_now = lyricbridge_chords.tick(:chord).to_a.map { |n| n + shift }
     play notes_now, amp: 0.5, sustain: 1, release: 1   # the chord on beat one
     sleep 1
     3.times do |k|                                     # then a little walk through it

@@ -35,10 +35,16 @@ from bridge.errors import BridgeError
 @click.option("--control-token", default=None, envvar="LYRICBRIDGE_CONTROL_TOKEN",
               help="Every control message must start with this word (needed when "
                    "--control-host is not 127.0.0.1; env LYRICBRIDGE_CONTROL_TOKEN).")
+@click.option("--midi", "midi_port", is_flag=False, flag_value="", default=None,
+              metavar="[PORT]", help="Play from a MIDI keyboard: PORT is part of its name "
+              "(default: the V49, else the only port). See 'lyricbridge midi'.")
+@click.option("--midi-map", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="MIDI map (TOML) instead of the Alesis V49 one; implies --midi.")
 def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
         seed_text: str | None, seed: int | None, clean: bool, control_port: int,
-        control_host: str, control_token: str | None) -> None:
+        control_host: str, control_token: str | None, midi_port: str | None,
+        midi_map: Path | None) -> None:
     """Stream lyric lines to Sonic Pi, one datagram per line, until Ctrl-C.
 
     Load sonicpi/lyrics_melody.rb in Sonic Pi first to hear them.
@@ -48,6 +54,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
       lyricbridge run                          # sing generated lines
       lyricbridge run --text song.txt --loop   # sing your own words, forever
       echo "Twinkle twinkle" | lyricbridge run --text - --lines 1
+      lyricbridge run --midi V49               # knobs, pads and keys steer it
     """
     import queue
 
@@ -76,16 +83,26 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
         check_seed = partial(check_seed_text, lyric_model.vocab)
 
     commands: queue.Queue[Command] = queue.Queue()
+    midi = None
+    if midi_port is not None or midi_map is not None:
+        from bridge.midi.controller import MidiController
+        from bridge.midi.mapfile import load_map
+
+        midi = MidiController(midi_port, load_map(midi_map), commands, check_seed)
     listener = None
     if control_port:
         listener = ControlListener(control_host, control_port, commands, check_seed,
                                    control_token).start()
         log.info("listening for control on %s:%d", control_host, listener.port)
     try:
-        with OscSender(host, port) as sender:
+        with OscSender(host, port) as osc:
+            sender = midi.share(osc) if midi is not None else osc
             ping = protocol.osc_message(protocol.PING_ADDRESS, 1)
             daemon = Daemon(source, sender, bpm=bpm, max_lines=max_lines, out=sys.stdout,
                             commands=commands, probe=partial(probe_listener, host, port, ping))
+            if midi is not None:
+                daemon.observers.append(midi.observe)
+                midi.start()
             previous = signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
             log.info("streaming to %s:%d at %g bpm", host, port, bpm)
             try:
@@ -97,5 +114,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
     finally:
         if listener is not None:
             listener.close()
+        if midi is not None:
+            midi.close()
     log.info("sent %d lines in %d datagrams", stats.lines, stats.datagrams)
 
