@@ -256,12 +256,15 @@ def test_pads_pause_resume_next_and_chorus(
     paused = b.wait_log("paused")
     time.sleep(2.0)  # longer than any of the verses at 300 bpm: nothing new may leave
     assert not b.lines_sent(paused + 0.2)
+    # A line leaves at once, often before its log line is read: time from the press.
+    pressed = time.monotonic()
     keyboard.pad(37)
-    resumed = b.wait_log("resumed", since=paused)
-    wait_until(lambda: b.lines_sent(resumed), 2, "a line after resume", b)
+    b.wait_log("resumed", since=paused)
+    wait_until(lambda: b.lines_sent(pressed), 2, "a line after resume", b)
+    pressed = time.monotonic()
     keyboard.pad(36)
-    nxt = b.wait_log("next line now")
-    wait_until(lambda: b.lines_sent(nxt), 2, "a line after next", b)
+    b.wait_log("next line now", since=pressed)
+    wait_until(lambda: b.lines_sent(pressed), 2, "a line after next", b)
     keyboard.pad(38)
     if "chorus" in COMMAND_NAMES:
         time.sleep(0.5)
