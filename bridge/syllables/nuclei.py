@@ -133,6 +133,8 @@ def _drop_silent_e(
             prev = s[a - 1]
             prev2 = s[a - 2] if a > 1 else ""
             cons_prev = prev.isalpha() and not is_vowel_char(prev)
+            if prev == "u" and (prev2 == "q" or (prev2 == "g" and s[a - 3 : a - 2] != "r")):
+                cons_prev = True  # a u that only spells the consonant: antique, vague (not argue)
             syllabic = (
                 prev == "l"
                 and prev2.isalpha()
