@@ -19,7 +19,8 @@ _TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
 
 
 def measure_startup() -> list[float]:
-    """Seconds to import, to place a first line, and of that the dictionary load alone."""
+    """Seconds to import, to place a first line, and to parse the whole dictionary (which the
+    first line does not: it reads only the initials its words need)."""
     code = (
         "import time; t0 = time.perf_counter()\n"
         "from bridge.rhythm import place_line\n"
@@ -170,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"held-out: {args.heldout}")
     print(
         f"startup (fresh process): import {import_s * 1000:.0f} ms; first line "
-        f"{first_line_s * 1000:.0f} ms (dictionary + pyphen loads); dictionary load alone "
-        f"{load_s * 1000:.0f} ms (target well under 300 ms)"
+        f"{first_line_s * 1000:.0f} ms (dictionary read + pyphen load); whole dictionary parse "
+        f"{load_s * 1000:.0f} ms, not on the first line's path (target well under 300 ms)"
     )
     print()
     print(f"{'':<58}" + "".join(f"{n:>15}" for n in names) + "   target")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.errors import InputError
-from bridge.syllables import Syllable, is_function_word, syllabify_line
+from bridge.syllables import Syllable, syllabify_line
 
 BEATS_PER_BAR = 4
 
@@ -55,7 +55,7 @@ def classify_syllable(syllable: Syllable) -> str:
         return "primary"
     if syllable.stress == 2:
         return "secondary"
-    if is_function_word(syllable.word):
+    if syllable.function:
         return "function"
     return "weak"
 

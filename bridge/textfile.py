@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -10,6 +11,12 @@ from bridge.errors import InputError
 
 def read_text(path: str | Path, what: str = "text file", min_bytes: int = 1) -> str:
     """Read a UTF-8 text file, or stdin for ``-``; missing, empty, binary, non-UTF-8: errors."""
+    return read_text_digest(path, what, min_bytes)[0]
+
+
+def read_text_digest(path: str | Path, what: str = "text file",
+                     min_bytes: int = 1) -> tuple[str, str]:
+    """``read_text``, and the SHA-256 (hex) of the bytes read: stdin can be read only once."""
     if str(path) == "-":
         data = sys.stdin.buffer.read()
         name = "standard input"
@@ -36,4 +43,5 @@ def read_text(path: str | Path, what: str = "text file", min_bytes: int = 1) -> 
             f"{what} is too small: {name} has {len(data)} bytes, at least {min_bytes} are needed; "
             "give a larger text"
         )
-    return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    return text, hashlib.sha256(data).hexdigest()

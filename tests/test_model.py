@@ -35,7 +35,8 @@ def keras() -> object:
 
 def _keras_model(keras: object, units: int, layers: int, vocab: int,
                  embedding: int = 12) -> object:
-    from bridge.train import TrainConfig, build_model
+    from bridge.training.config import TrainConfig
+    from bridge.training.model import build_model
 
     return build_model(keras, vocab, TrainConfig(units=units, layers=layers,
                                                  embedding=embedding, dropout=0.2))
@@ -44,7 +45,8 @@ def _keras_model(keras: object, units: int, layers: int, vocab: int,
 @pytest.mark.tf
 @pytest.mark.parametrize(("units", "layers"), [(32, 1), (24, 3)])
 def test_numpy_step_matches_keras_logits(keras: object, units: int, layers: int) -> None:
-    from bridge.train import TrainConfig, export_weights
+    from bridge.training.config import TrainConfig
+    from bridge.training.model import export_weights
 
     model = _keras_model(keras, units, layers, 40)
     rng = np.random.default_rng(1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bridge.cli.base import cli
-from bridge.train import TrainConfig  # (no TensorFlow until a run starts)
+from bridge.training.config import TrainConfig  # (no numpy, no TensorFlow)
 
 #: The training defaults, defined once in TrainConfig.
 TRAIN = TrainConfig()
@@ -36,7 +36,9 @@ TRAIN = TrainConfig()
               help="Epochs without validation gain before early stopping.")
 @click.option("--seed", type=int, default=TRAIN.seed, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-@click.option("--force", is_flag=True, help="Overwrite an existing --out.")
+@click.option("--force", is_flag=True,
+              help="Start over in an existing model directory (removes only what training "
+                   "writes; refuses a directory holding anything else).")
 @click.option("--heldout", type=str, default=None,
               help="Also score this file (never trained on) in the summary and model card.")
 @click.option("--budget-minutes", type=float, default=None,
@@ -48,7 +50,7 @@ def train(corpus: str, out: Path, epochs: int, units: int, layers: int, embeddin
           seq_len: int, batch: int, val_split: float, dropout: float, learning_rate: float,
           patience: int, seed: int, resume: bool, force: bool, heldout: str | None,
           budget_minutes: float | None, lr_schedule: str | None) -> None:
-    """Train the char-GRU lyric model on CORPUS and write a model directory.
+    """Train the char-GRU lyric model on CORPUS (- for stdin) and write a model directory.
 
     Needs the train extra: pip install 'lyricbridge[train]'.
 
@@ -57,8 +59,7 @@ def train(corpus: str, out: Path, epochs: int, units: int, layers: int, embeddin
       lyricbridge train my_lyrics.txt --out models/mine --epochs 20 --budget-minutes 30
     """
     from bridge.modelcard import write_model_card
-    from bridge.train import TrainConfig
-    from bridge.train import train as run_training
+    from bridge.training.run import train as run_training
 
     cfg = TrainConfig(units=units, layers=layers, embedding=embedding, seq_len=seq_len,
                       batch=batch, epochs=epochs, val_split=val_split, dropout=dropout,
