@@ -9,8 +9,8 @@ from typing import Protocol
 
 from bridge.clean import blocked_words
 from bridge.errors import InputError
-from bridge.rhythm import place_line
 from bridge.sampling import LineWriter
+from bridge.syllables import syllabify_line
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,8 @@ class TextLines:
 
     def __init__(self, text: str, loop: bool = False) -> None:
         self.lines = [line.strip() for line in text.splitlines()]
-        if not any(place_line(line).notes for line in self.lines if line):
+        # Syllables are enough to know there are words; each line is placed once, when sent.
+        if not any(syllabify_line(line) for line in self.lines if line):
             raise InputError("the text has no words to sing (only blank lines or punctuation); "
                              "give some words")
         self.loop = loop

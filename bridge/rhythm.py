@@ -131,7 +131,12 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
         if i == 0 and kind == "function":
             row[0] = 0.0
         place.append(row)
-    # Forward pass: best[i][t] = cost of syllables 0..i with syllable i at slot t.
+    # Forward pass: best[i][t] = cost of syllables 0..i with syllable i at slot t (keys in
+    # ascending t, so ties go to the earliest slot). Costs ahead of a slot depend only on its
+    # place in the bar, plus BAR_COST for each bar still to fill; so of two slots at the same
+    # place in the bar, the one whose cost plus BAR_COST per bar so far is higher by more than
+    # rounding can never be on the best path and is dropped. That keeps at most a bar's worth
+    # of slots per syllable (ties aside): time and memory grow linearly with the line.
     best: list[dict[int, float]] = [{}]
     back: list[dict[int, int]] = [{}]
     for t in range(bar):
@@ -155,8 +160,9 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
                 if cost < cur.get(t, _INF):
                     cur[t] = cost
                     arg[t] = t_prev
-        best.append(cur)
-        back.append(arg)
+        kept = _prune(cur, bar)
+        best.append(kept)
+        back.append({t: arg[t] for t in kept})
     # The last syllable is held to the end of its bar (of the next bar if under a beat).
     last_kind = kinds[-1]
     finish: tuple[float, int, int] | None = None
@@ -180,6 +186,29 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
         end = onsets[i + 1] - rests[i] if i + 1 < count else bars * bar
         notes.append(Note(syllable, onsets[i] / per_beat, (end - onsets[i]) / per_beat))
     return Phrase(line, bars, tuple(notes))
+
+
+#: Costs closer than this are ties: they differ only by floating-point rounding.
+_TIE = 1e-9
+
+
+def _prune(states: dict[int, float], bar: int) -> dict[int, float]:
+    """The slots that may still lie on the best path, in their order.
+
+    Two slots at the same place in the bar have the same costs ahead except BAR_COST per
+    bar, so a slot whose cost plus BAR_COST per bar so far exceeds another's by more than
+    rounding is dropped.
+    """
+    floor: dict[int, float] = {}
+    for t, cost in states.items():
+        key = t % bar
+        value = cost + BAR_COST * (t // bar)
+        if value < floor.get(key, _INF):
+            floor[key] = value
+    return {
+        t: cost for t, cost in states.items()
+        if cost + BAR_COST * (t // bar) <= floor[t % bar] + _TIE
+    }
 
 
 def _end_cost(kind: str, hold: float) -> float:
