@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from bridge.errors import InputError
@@ -119,7 +120,6 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
     bar = BEATS_PER_BAR * per_beat
     kinds = [classify_syllable(s) for s in syllables]
     count = len(syllables)
-    max_note = int(MAX_NOTE_BEATS * per_beat)
     rests = [
         math.ceil(MARK_RESTS.get(s.mark, 0.0) * per_beat) if i < count - 1 else 0
         for i, s in enumerate(syllables)
@@ -146,18 +146,15 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
     for i in range(1, count):
         prev_kind = kinds[i - 1]
         same_word = syllables[i - 1].word_index == syllables[i].word_index
-        rest = rests[i - 1]
-        note_costs = [
-            _note_cost(prev_kind, n / per_beat, same_word) for n in range(1, max_note + 1)
-        ]
-        row_place = place[i]
+        moves = _moves(prev_kind, same_word, rests[i - 1], tuple(place[i]), per_beat)
         cur: dict[int, float] = {}
         arg: dict[int, int] = {}
+        get = cur.get
         for t_prev, base in best[i - 1].items():
-            for n in range(1, max_note + 1):
-                t = t_prev + n + rest
-                cost = base + note_costs[n - 1] + row_place[t % bar]
-                if cost < cur.get(t, _INF):
+            for step, note, fit in moves[t_prev % bar]:
+                t = t_prev + step
+                cost = base + note + fit
+                if cost < get(t, _INF):
                     cur[t] = cost
                     arg[t] = t_prev
         kept = _prune(cur, bar)
@@ -186,6 +183,22 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
         end = onsets[i + 1] - rests[i] if i + 1 < count else bars * bar
         notes.append(Note(syllable, onsets[i] / per_beat, (end - onsets[i]) / per_beat))
     return Phrase(line, bars, tuple(notes))
+
+
+@lru_cache(maxsize=256)
+def _moves(prev_kind: str, same_word: bool, rest: int, place: tuple[float, ...],
+           per_beat: int) -> tuple[tuple[tuple[int, float, float], ...], ...]:
+    """For each slot in the bar of the previous syllable: (slots to this syllable, cost of
+    the previous note, cost of this syllable's slot) for every note length, skipping slots
+    this syllable may not take. Lines repeat the same few cases, so they are kept."""
+    bar = len(place)
+    max_note = int(MAX_NOTE_BEATS * per_beat)
+    notes = [_note_cost(prev_kind, n / per_beat, same_word) for n in range(1, max_note + 1)]
+    return tuple(
+        tuple((n + rest, notes[n - 1], place[(pos + n + rest) % bar])
+              for n in range(1, max_note + 1) if place[(pos + n + rest) % bar] < _INF)
+        for pos in range(bar)
+    )
 
 
 #: Costs closer than this are ties: they differ only by floating-point rounding.
