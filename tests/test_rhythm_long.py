@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge import rhythm
+from bridge import daemon, rhythm
 from bridge.daemon import Daemon
 from bridge.lines import TextLines
 from bridge.rhythm import place_line, place_syllables
@@ -92,18 +92,36 @@ class Recorder:
         self.sent.append(data)
 
 
-def test_a_text_line_is_placed_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
+@pytest.fixture
+def placements(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Every placement made, as (line, syllables), wherever it is called from."""
+    calls: list[tuple[str, int]] = []
     real = rhythm.place_syllables
 
     def counting(line: str, syllables: list[Syllable], resolution: float = 0.5) -> rhythm.Phrase:
-        calls.append(line)
+        calls.append((line, len(syllables)))
         return real(line, syllables, resolution)
 
     monkeypatch.setattr(rhythm, "place_syllables", counting)
+    monkeypatch.setattr(daemon, "place_syllables", counting)
+    return calls
+
+
+def test_a_text_line_is_placed_once(placements: list[tuple[str, int]]) -> None:
     text = "The kettle hums a tune,\nthe cat is on the moon.\n"
     source = TextLines(text)
     rec = Recorder()
     stats = Daemon(source, rec, bpm=300, max_lines=2).run()
     assert stats.lines == 2 and len(rec.sent) == 2
-    assert calls == ["The kettle hums a tune,", "the cat is on the moon."]
+    assert [line for line, _ in placements] == ["The kettle hums a tune,",
+                                                "the cat is on the moon."]
+
+
+def test_each_part_of_an_over_long_line_is_placed_once(placements: list[tuple[str, int]]) -> None:
+    line = long_line(700)
+    rec = Recorder()
+    stats = Daemon(TextLines(line), rec, bpm=300, max_lines=1).run()
+    assert stats.split == 1 and len(rec.sent) >= 2
+    assert len(placements) == len(rec.sent)
+    assert sum(count for _, count in placements) == len(syllabify_line(line))
+    assert " ".join(part for part, _ in placements) == line
