@@ -124,13 +124,11 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
         math.ceil(MARK_RESTS.get(s.mark, 0.0) * per_beat) if i < count - 1 else 0
         for i, s in enumerate(syllables)
     ]
-    # Place costs per syllable and position within the bar.
-    place = []
-    for i, kind in enumerate(kinds):
-        row = [_PLACE[kind][_level(pos, per_beat)] for pos in range(bar)]
-        if i == 0 and kind == "function":
-            row[0] = 0.0
-        place.append(row)
+    # Place costs of the first syllable by position within the bar (the others' come with
+    # their moves).
+    first = list(_place_row(kinds[0], per_beat))
+    if kinds[0] == "function":
+        first[0] = 0.0
     # Forward pass: best[i][t] = cost of syllables 0..i with syllable i at slot t (keys in
     # ascending t, so ties go to the earliest slot). Costs ahead of a slot depend only on its
     # place in the bar, plus BAR_COST for each bar still to fill; so of two slots at the same
@@ -140,13 +138,13 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
     best: list[dict[int, float]] = [{}]
     back: list[dict[int, int]] = [{}]
     for t in range(bar):
-        cost = place[0][t % bar] + LEAD_COST_PER_BEAT * t / per_beat
+        cost = first[t] + LEAD_COST_PER_BEAT * t / per_beat
         if cost < _INF:
             best[0][t] = cost
     for i in range(1, count):
         prev_kind = kinds[i - 1]
         same_word = syllables[i - 1].word_index == syllables[i].word_index
-        moves = _moves(prev_kind, same_word, rests[i - 1], tuple(place[i]), per_beat)
+        moves = _moves(prev_kind, same_word, rests[i - 1], kinds[i], per_beat)
         cur: dict[int, float] = {}
         arg: dict[int, int] = {}
         get = cur.get
@@ -157,9 +155,8 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
                 if cost < get(t, _INF):
                     cur[t] = cost
                     arg[t] = t_prev
-        kept = _prune(cur, bar)
-        best.append(kept)
-        back.append({t: arg[t] for t in kept})
+        best.append(_prune(cur, bar))
+        back.append(arg)
     # The last syllable is held to the end of its bar (of the next bar if under a beat).
     last_kind = kinds[-1]
     finish: tuple[float, int, int] | None = None
@@ -185,12 +182,19 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
     return Phrase(line, bars, tuple(notes))
 
 
-@lru_cache(maxsize=256)
-def _moves(prev_kind: str, same_word: bool, rest: int, place: tuple[float, ...],
+@lru_cache(maxsize=64)
+def _place_row(kind: str, per_beat: int) -> tuple[float, ...]:
+    """Place costs of a kind of syllable by position within the bar."""
+    return tuple(_PLACE[kind][_level(pos, per_beat)] for pos in range(BEATS_PER_BAR * per_beat))
+
+
+@lru_cache(maxsize=512)
+def _moves(prev_kind: str, same_word: bool, rest: int, kind: str,
            per_beat: int) -> tuple[tuple[tuple[int, float, float], ...], ...]:
     """For each slot in the bar of the previous syllable: (slots to this syllable, cost of
     the previous note, cost of this syllable's slot) for every note length, skipping slots
     this syllable may not take. Lines repeat the same few cases, so they are kept."""
+    place = _place_row(kind, per_beat)
     bar = len(place)
     max_note = int(MAX_NOTE_BEATS * per_beat)
     notes = [_note_cost(prev_kind, n / per_beat, same_word) for n in range(1, max_note + 1)]
