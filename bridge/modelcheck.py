@@ -35,6 +35,13 @@ def _kind(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+def _got(value: object) -> str:
+    """A value as a message shows it: numbers plainly, anything else with its kind."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(value)
+    return f"{value!r} ({_kind(value)})"
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -69,7 +76,7 @@ def check_config(path: Path, config: object, vocab: Vocabulary) -> dict[str, Any
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
             raise _fail(path, "config.json",
                         f'"model"."{key}" must be a whole number of at least 1, got '
-                        f"{value!r} ({_kind(value)})")
+                        f"{_got(value)}")
     if model["vocab_size"] != len(vocab):
         raise _fail(path, "config.json",
                     f'says "vocab_size" {model["vocab_size"]} but vocab.json has {len(vocab)} '
@@ -87,19 +94,19 @@ def _check_sampling(path: Path, sampling: dict[str, Any], vocab: Vocabulary) -> 
     t = sampling.get("temperature", 0.8)
     if not (_is_number(t) and MIN_TEMPERATURE <= t <= MAX_TEMPERATURE):
         raise _fail(path, "config.json", f'{where}"temperature" must be a number from '
-                    f"{MIN_TEMPERATURE} to {MAX_TEMPERATURE}, got {t!r} ({_kind(t)})")
+                    f"{MIN_TEMPERATURE} to {MAX_TEMPERATURE}, got {_got(t)}")
     k = sampling.get("top_k", 0)
     if not (_is_int(k) and 0 <= k <= len(vocab)):
         raise _fail(path, "config.json", f'{where}"top_k" must be a whole number from 0 to '
-                    f"{len(vocab)}, got {k!r} ({_kind(k)})")
+                    f"{len(vocab)}, got {_got(k)}")
     n = sampling.get("max_line_chars", 120)
     if not (_is_int(n) and 1 <= n <= MAX_LINE_CHARS):
         raise _fail(path, "config.json", f'{where}"max_line_chars" must be a whole number from '
-                    f"1 to {MAX_LINE_CHARS}, got {n!r} ({_kind(n)})")
+                    f"1 to {MAX_LINE_CHARS}, got {_got(n)}")
     seed = sampling.get("seed_text", "\n")
     if not (isinstance(seed, str) and 0 < len(seed) <= MAX_SEED_TEXT):
         raise _fail(path, "config.json", f'{where}"seed_text" must be a string of 1 to '
-                    f"{MAX_SEED_TEXT} characters, got {seed!r} ({_kind(seed)})")
+                    f"{MAX_SEED_TEXT} characters, got {_got(seed)}")
     unknown = vocab.unknown(seed)
     if unknown:
         raise _fail(path, "config.json", f'{where}"seed_text" has characters outside '
