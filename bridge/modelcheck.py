@@ -129,26 +129,31 @@ def expected_shapes(model: Mapping[str, int]) -> dict[str, tuple[int, ...]]:
 def check_weights(path: Path, weights: Mapping[str, np.ndarray],
                   config: Mapping[str, Any]) -> None:
     """Every array present, of the shape config.json implies, floating-point and finite."""
-    model = config["model"]
+    problem = weights_problem(weights, config["model"])
+    if problem is not None:
+        raise _fail(path, "weights.npz", *problem)
+
+
+def weights_problem(weights: Mapping[str, np.ndarray],
+                    model: Mapping[str, int]) -> tuple[str, str] | None:
+    """The first fault of a set of weights for these sizes, as (what is wrong, what to do)."""
     shapes = expected_shapes(model)
     sizes = (f'{model["layers"]} layers of {model["units"]} units, embedding '
              f'{model["embedding"]}, {model["vocab_size"]} characters')
     missing = [name for name in shapes if name not in weights]
     if missing:
-        raise _fail(path, "weights.npz", f"lacks {', '.join(missing)} (config.json: {sizes})")
+        return f"lacks {', '.join(missing)} (for {sizes})", _FIX
     extra = sorted(set(weights) - set(shapes))
     if extra:
-        raise _fail(path, "weights.npz", f"holds arrays config.json does not describe: "
-                    f"{', '.join(extra)} (config.json: {sizes})")
+        return f"holds arrays that {sizes} do not have: {', '.join(extra)}", _FIX
     for name, shape in shapes.items():
         array = weights[name]
         if array.shape != shape:
-            raise _fail(path, "weights.npz", f"{name} has shape {array.shape}, expected "
-                        f"{shape} for {sizes}",
-                        "the files come from different runs, or one is damaged: retrain")
+            return (f"{name} has shape {array.shape}, expected {shape} for {sizes}",
+                    "the files come from different runs, or one is damaged: retrain")
         if not np.issubdtype(array.dtype, np.floating):
-            raise _fail(path, "weights.npz",
-                        f"{name} holds {array.dtype} values, expected floating-point numbers")
+            return f"{name} holds {array.dtype} values, expected floating-point numbers", _FIX
         if not np.isfinite(array).all():
-            raise _fail(path, "weights.npz", f"{name} holds NaN or infinite values",
-                        "training diverged or the file is damaged: retrain the model")
+            return (f"{name} holds NaN or infinite values",
+                    "training diverged or the file is damaged: retrain the model")
+    return None

@@ -179,3 +179,16 @@ def test_commands_in_real_processes_give_one_line(corrupted: dict[str, Path],
             proc = subprocess.run([sys.executable, "-m", "bridge", *args], capture_output=True,
                                   text=True, timeout=120, env=env)
             _check(command, proc.returncode, proc.stdout, proc.stderr, file, words)
+
+
+def test_the_network_refuses_inconsistent_weights_when_built(tmp_path: Path) -> None:
+    from bridge.gru import GruModel
+
+    weights = _weights(write_random_model(tmp_path / "m"))
+    GruModel(weights)
+    bad = dict(weights, **{"gru_1/kernel": weights["gru_1/kernel"][:, :-3]})
+    with pytest.raises(ModelError, match=r"gru_1/kernel has shape \(16, 45\)"):
+        GruModel(bad)
+    bad = dict(weights, **{"dense/kernel": weights["dense/kernel"] * np.inf})
+    with pytest.raises(ModelError, match="NaN or infinite"):
+        GruModel(bad)
