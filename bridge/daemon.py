@@ -21,7 +21,8 @@ from bridge.commands import Command
 from bridge.confirm import SungLedger
 from bridge.errors import InputError
 from bridge.lines import LineSource, Lyric, as_lyric
-from bridge.rhythm import BEATS_PER_BAR, Phrase, phrase_to_dict, place_line
+from bridge.rhythm import BEATS_PER_BAR, Note, Phrase, phrase_to_dict, place_syllables
+from bridge.syllables import Syllable, syllabify_line
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +67,26 @@ def seconds_per_bar(bpm: float) -> float:
 
 def encode_fitting(line: str, seq: int, bpm: float) -> list[tuple[Phrase, bytes]]:
     """Place a line and build its datagram(s), numbered from ``seq``; a line whose datagram
-    would be too large is split at a word boundary. Parts without syllables are dropped."""
-    phrase = place_line(line)
-    if not phrase.notes:
+    would be too large is split at a word boundary. Parts without syllables are dropped.
+
+    A datagram's size does not depend on the timings (fixed-size numbers), so the parts are
+    found before placing and each is placed once.
+    """
+    out: list[tuple[Phrase, bytes]] = []
+    for part, syllables in _fitting_parts(line):
+        phrase = place_syllables(part, syllables)
+        out.append((phrase, protocol.encode_line(seq + len(out), bpm, phrase)))
+    return out
+
+
+def _fitting_parts(line: str) -> list[tuple[str, list[Syllable]]]:
+    syllables = syllabify_line(line)
+    if not syllables:
         return []
+    unplaced = Phrase(line, 1, tuple(Note(s, 0.0, 1.0) for s in syllables))
     try:
-        return [(phrase, protocol.encode_line(seq, bpm, phrase))]
+        protocol.encode_line(0, 0.0, unplaced)
+        return [(line, syllables)]
     except InputError:
         words = line.split()
         if len(words) < 2:
@@ -80,8 +95,7 @@ def encode_fitting(line: str, seq: int, bpm: float) -> list[tuple[Phrase, bytes]
         else:
             half = len(words) // 2
             halves = [" ".join(words[:half]), " ".join(words[half:])]
-        first = encode_fitting(halves[0], seq, bpm)
-        return first + encode_fitting(halves[1], seq + len(first), bpm)
+        return _fitting_parts(halves[0]) + _fitting_parts(halves[1])
 
 
 def format_phrase(phrase: Phrase) -> str:

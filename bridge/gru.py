@@ -37,6 +37,17 @@ class GruModel:
             raise ModelError(f"model weights lack {e.args[0]!r}; retrain the model") from None
         if layers < 1:
             raise ModelError("model weights hold no GRU layer; retrain the model")
+        if emb.ndim != 2 or recurrent[0].ndim != 2:
+            raise ModelError(f"model weights: embedding and recurrent kernels must be "
+                             f"matrices, got shapes {emb.shape} and {recurrent[0].shape}; "
+                             "retrain the model")
+        from bridge.modelcheck import weights_problem
+
+        sizes = {"units": recurrent[0].shape[0], "layers": layers, "embedding": emb.shape[1],
+                 "vocab_size": emb.shape[0]}
+        problem = weights_problem(weights, sizes)
+        if problem is not None:
+            raise ModelError(f"model weights: {problem[0]}; {problem[1]}")
         self.layers = layers
         self.units = u = recurrent[0].shape[0]
         self.vocab_size = emb.shape[0]

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bridge.clean import blocked_words
-from bridge.errors import InputError
-from bridge.rhythm import place_line
+from bridge.errors import InputError, ModelError
 from bridge.sampling import LineWriter
+from bridge.syllables import syllabify_line
 
 log = logging.getLogger(__name__)
+
+#: This many lines in a row without a word, and the model is taken to be broken.
+MAX_WORDLESS_LINES = 50
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class TextLines:
 
     def __init__(self, text: str, loop: bool = False) -> None:
         self.lines = [line.strip() for line in text.splitlines()]
-        if not any(place_line(line).notes for line in self.lines if line):
+        # Syllables are enough to know there are words; each line is placed once, when sent.
+        if not any(syllabify_line(line) for line in self.lines if line):
             raise InputError("the text has no words to sing (only blank lines or punctuation); "
                              "give some words")
         self.loop = loop
@@ -74,6 +78,7 @@ class ModelLines:
         self.clean = clean
         self.candidates = candidates
         self.attempts = attempts
+        self._wordless = 0
 
     @property
     def temperature(self) -> float:
@@ -89,6 +94,22 @@ class ModelLines:
         self.writer.prime(text)
 
     def next_line(self) -> str | None:
+        """The next line; ModelError once the model writes too many lines in a row without a
+        word (a blank line is a stanza break, but a model that writes only those is broken)."""
+        line = self._next_line()
+        if any(c.isalnum() for c in line):
+            self._wordless = 0
+            return line
+        self._wordless += 1
+        if self._wordless >= MAX_WORDLESS_LINES:
+            raise ModelError(
+                f"the model wrote {MAX_WORDLESS_LINES} lines in a row without a word; it is "
+                "broken or untrained: check its weights and the max_line_chars of its "
+                "config.json, or retrain it (or sing your own words with --text FILE)"
+            )
+        return line
+
+    def _next_line(self) -> str:
         if not self.clean:
             return self.writer.next_line()
         for _ in range(self.attempts):

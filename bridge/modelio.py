@@ -80,19 +80,32 @@ def load_model_files(path: Path) -> tuple[dict[str, np.ndarray], Vocabulary, dic
     if missing:
         raise ModelError(f"model directory {path} lacks {', '.join(missing)}; "
                          "give a directory written by 'lyricbridge train'")
+    from bridge.modelcheck import check_config, check_vocab, check_weights
+
+    vocab = check_vocab(path, _read_json(path, VOCAB_FILE))
+    config = check_config(path, _read_json(path, CONFIG_FILE), vocab)
+    weights = _read_weights(path)
+    check_weights(path, weights, config)
+    return weights, vocab, config
+
+
+def _read_json(path: Path, name: str) -> Any:
+    try:
+        return json.loads((path / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ModelError(f"model {path}: {name} is unreadable or not JSON ({e}); fix the file "
+                         "or retrain the model") from None
+
+
+def _read_weights(path: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(path / WEIGHTS_FILE, allow_pickle=False) as z:
-            weights = {k: z[k] for k in z.files}
-        vocab = Vocabulary(json.loads((path / VOCAB_FILE).read_text(encoding="utf-8"))["chars"])
-        config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError) as e:
-        raise ModelError(f"model directory {path} is unreadable ({e}); retrain or re-download "
-                         "it") from None
-    emb = weights.get("embedding")
-    if emb is None or emb.shape[0] != len(vocab):
-        raise ModelError(f"model in {path}: embedding does not match the {len(vocab)}-character "
-                         "vocabulary; the files come from different runs")
-    return weights, vocab, config
+            return {k: z[k] for k in z.files}
+    except Exception as e:  # a damaged archive raises zipfile, zlib, EOF, OS or value errors
+        reason = str(e) or type(e).__name__
+        raise ModelError(f"model {path}: {WEIGHTS_FILE} is unreadable ({reason}): it is empty, "
+                         "truncated or not a weights archive; retrain the model or copy it "
+                         "again") from None
 
 
 def sha256_text_file(path: str | Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from bridge.errors import InputError
@@ -119,43 +120,42 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
     bar = BEATS_PER_BAR * per_beat
     kinds = [classify_syllable(s) for s in syllables]
     count = len(syllables)
-    max_note = int(MAX_NOTE_BEATS * per_beat)
     rests = [
         math.ceil(MARK_RESTS.get(s.mark, 0.0) * per_beat) if i < count - 1 else 0
         for i, s in enumerate(syllables)
     ]
-    # Place costs per syllable and position within the bar.
-    place = []
-    for i, kind in enumerate(kinds):
-        row = [_PLACE[kind][_level(pos, per_beat)] for pos in range(bar)]
-        if i == 0 and kind == "function":
-            row[0] = 0.0
-        place.append(row)
-    # Forward pass: best[i][t] = cost of syllables 0..i with syllable i at slot t.
+    # Place costs of the first syllable by position within the bar (the others' come with
+    # their moves).
+    first = list(_place_row(kinds[0], per_beat))
+    if kinds[0] == "function":
+        first[0] = 0.0
+    # Forward pass: best[i][t] = cost of syllables 0..i with syllable i at slot t (keys in
+    # ascending t, so ties go to the earliest slot). Costs ahead of a slot depend only on its
+    # place in the bar, plus BAR_COST for each bar still to fill; so of two slots at the same
+    # place in the bar, the one whose cost plus BAR_COST per bar so far is higher by more than
+    # rounding can never be on the best path and is dropped. That keeps at most a bar's worth
+    # of slots per syllable (ties aside): time and memory grow linearly with the line.
     best: list[dict[int, float]] = [{}]
     back: list[dict[int, int]] = [{}]
     for t in range(bar):
-        cost = place[0][t % bar] + LEAD_COST_PER_BEAT * t / per_beat
+        cost = first[t] + LEAD_COST_PER_BEAT * t / per_beat
         if cost < _INF:
             best[0][t] = cost
     for i in range(1, count):
         prev_kind = kinds[i - 1]
         same_word = syllables[i - 1].word_index == syllables[i].word_index
-        rest = rests[i - 1]
-        note_costs = [
-            _note_cost(prev_kind, n / per_beat, same_word) for n in range(1, max_note + 1)
-        ]
-        row_place = place[i]
+        moves = _moves(prev_kind, same_word, rests[i - 1], kinds[i], per_beat)
         cur: dict[int, float] = {}
         arg: dict[int, int] = {}
+        get = cur.get
         for t_prev, base in best[i - 1].items():
-            for n in range(1, max_note + 1):
-                t = t_prev + n + rest
-                cost = base + note_costs[n - 1] + row_place[t % bar]
-                if cost < cur.get(t, _INF):
+            for step, note, fit in moves[t_prev % bar]:
+                t = t_prev + step
+                cost = base + note + fit
+                if cost < get(t, _INF):
                     cur[t] = cost
                     arg[t] = t_prev
-        best.append(cur)
+        best.append(_prune(cur, bar))
         back.append(arg)
     # The last syllable is held to the end of its bar (of the next bar if under a beat).
     last_kind = kinds[-1]
@@ -180,6 +180,52 @@ def place_syllables(line: str, syllables: list[Syllable], resolution: float = 0.
         end = onsets[i + 1] - rests[i] if i + 1 < count else bars * bar
         notes.append(Note(syllable, onsets[i] / per_beat, (end - onsets[i]) / per_beat))
     return Phrase(line, bars, tuple(notes))
+
+
+@lru_cache(maxsize=64)
+def _place_row(kind: str, per_beat: int) -> tuple[float, ...]:
+    """Place costs of a kind of syllable by position within the bar."""
+    return tuple(_PLACE[kind][_level(pos, per_beat)] for pos in range(BEATS_PER_BAR * per_beat))
+
+
+@lru_cache(maxsize=512)
+def _moves(prev_kind: str, same_word: bool, rest: int, kind: str,
+           per_beat: int) -> tuple[tuple[tuple[int, float, float], ...], ...]:
+    """For each slot in the bar of the previous syllable: (slots to this syllable, cost of
+    the previous note, cost of this syllable's slot) for every note length, skipping slots
+    this syllable may not take. Lines repeat the same few cases, so they are kept."""
+    place = _place_row(kind, per_beat)
+    bar = len(place)
+    max_note = int(MAX_NOTE_BEATS * per_beat)
+    notes = [_note_cost(prev_kind, n / per_beat, same_word) for n in range(1, max_note + 1)]
+    return tuple(
+        tuple((n + rest, notes[n - 1], place[(pos + n + rest) % bar])
+              for n in range(1, max_note + 1) if place[(pos + n + rest) % bar] < _INF)
+        for pos in range(bar)
+    )
+
+
+#: Costs closer than this are ties: they differ only by floating-point rounding.
+_TIE = 1e-9
+
+
+def _prune(states: dict[int, float], bar: int) -> dict[int, float]:
+    """The slots that may still lie on the best path, in their order.
+
+    Two slots at the same place in the bar have the same costs ahead except BAR_COST per
+    bar, so a slot whose cost plus BAR_COST per bar so far exceeds another's by more than
+    rounding is dropped.
+    """
+    floor: dict[int, float] = {}
+    for t, cost in states.items():
+        key = t % bar
+        value = cost + BAR_COST * (t // bar)
+        if value < floor.get(key, _INF):
+            floor[key] = value
+    return {
+        t: cost for t, cost in states.items()
+        if cost + BAR_COST * (t // bar) <= floor[t % bar] + _TIE
+    }
 
 
 def _end_cost(kind: str, hold: float) -> float:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from bridge.commands import MAX_TEMPERATURE, MIN_TEMPERATURE
 from bridge.errors import InputError
 from bridge.gru import GruModel, Stepper
 from bridge.vocab import Vocabulary
 
-MIN_TEMPERATURE = 0.1
-MAX_TEMPERATURE = 2.0
 MAX_SEED_TEXT = 200
 
 
@@ -23,7 +22,10 @@ def check_temperature(t: float) -> float:
 
 
 def check_seed_text(vocab: Vocabulary, text: str) -> str:
-    """A seed text of at most 200 characters, all in the vocabulary, else InputError."""
+    """A seed text of 1 to 200 characters, all in the vocabulary, else InputError."""
+    if not text:
+        raise InputError("seed text is empty; give at least one character, or leave it out "
+                         "to start from the model's own seed text")
     if len(text) > MAX_SEED_TEXT:
         raise InputError(
             f"seed text too long: {len(text)} characters; use at most {MAX_SEED_TEXT}"

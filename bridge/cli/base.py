@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from bridge import __version__, protocol
+from bridge.commands import MAX_TEMPERATURE, MIN_TEMPERATURE
 from bridge.errors import BridgeError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,7 +47,8 @@ def target_options(f: F) -> F:
 def sampling_options(f: F) -> F:
     """--temperature, --top-k, --seed-text, --seed, --clean/--no-clean."""
     for opt in reversed([
-        click.option("--temperature", type=float, default=None,
+        click.option("--temperature", type=click.FloatRange(MIN_TEMPERATURE, MAX_TEMPERATURE),
+                     default=None,
                      help="Sampling temperature, 0.1-2.0 (default: the model's, 0.8)."),
         click.option("--top-k", type=click.IntRange(0), default=None,
                      help="Sample only from the K likeliest characters (0: off)."),
@@ -59,6 +61,20 @@ def sampling_options(f: F) -> F:
     ]):
         f = opt(f)
     return f
+
+
+#: The sampling options, by parameter name, as the user types them.
+SAMPLING_OPTIONS = {"temperature": "--temperature", "top_k": "--top-k",
+                    "seed_text": "--seed-text", "seed": "--seed", "clean": "--clean/--no-clean"}
+
+
+def refuse_sampling_with_text(ctx: click.Context) -> None:
+    """A usage mistake (exit 2): sampling options with --text, which has no model to steer."""
+    given = [flag for name, flag in SAMPLING_OPTIONS.items()
+             if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)]
+    if given:
+        raise click.UsageError(f"{', '.join(given)} steer the model's lines, but --text sings "
+                               "your own: drop --text or the sampling options", ctx)
 
 
 def load_model(model_dir: Path | None) -> Any:

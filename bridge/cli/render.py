@@ -43,6 +43,9 @@ def render(out: Path, count: int, bpm: float, loop_files: tuple[Path, ...],
         raise InputError(f"no such directory for the output: {out.resolve().parent}")
     lines: list[str] = []
     if text_file is not None:
+        from bridge.cli.base import refuse_sampling_with_text
+
+        refuse_sampling_with_text(click.get_current_context())
         from bridge.textfile import read_text
 
         sung = 0

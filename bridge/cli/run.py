@@ -71,6 +71,9 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
     source: LineSource
     check_seed: Callable[[str], str] | None = None
     if text_file is not None:
+        from bridge.cli.base import refuse_sampling_with_text
+
+        refuse_sampling_with_text(click.get_current_context())
         source = TextLines(read_text(text_file, what="--text file"), loop=loop)
     else:
         path = model_dir or default_model_dir()

@@ -22,10 +22,15 @@ def syllables(texts: tuple[str, ...], as_json: bool) -> None:
       lyricbridge syllables "Twinkle, twinkle, little star" --json
     """
     from bridge.daemon import format_phrase
+    from bridge.errors import InputError
     from bridge.rhythm import phrase_to_dict, place_line
 
-    for text in texts:
-        phrase = place_line(text)
+    phrases = [place_line(text) for text in texts]
+    for i, phrase in enumerate(phrases):
+        if not phrase.notes:
+            raise InputError(f"TEXT {i + 1} of {len(texts)} has no words to split: "
+                             f"{phrase.line!r}; give some words, e.g. \"little star\"")
+    for phrase in phrases:
         if as_json:
             click.echo(json.dumps(phrase_to_dict(phrase), ensure_ascii=False))
             continue
