@@ -13,7 +13,7 @@ from bridge import daemon, rhythm
 from bridge.daemon import Daemon
 from bridge.lines import TextLines
 from bridge.rhythm import place_line, place_syllables
-from bridge.syllables import Syllable, syllabify_line
+from bridge.syllables import Syllable, is_function_word, syllabify_line
 
 #: Placements computed by the exhaustive placement (every slot of every syllable kept):
 #: 260 lines of 1 to 32 syllables at resolutions 1, 1/2 and 1/4, and 8 lines of 57 to 126.
@@ -69,7 +69,8 @@ def test_placements_match_the_exhaustive_search() -> None:
     assert len(cases) == 268
     assert sum(len(c["syl"]) == 32 for c in cases) >= 5
     for case in cases:
-        syllables = [Syllable(text=t, word=w, word_index=i, stress=s, mark=m)
+        syllables = [Syllable(text=t, word=w, word_index=i, stress=s, mark=m,
+                              function=is_function_word(w))
                      for t, w, i, s, m in case["syl"]]
         phrase = place_syllables(" ".join(s.word for s in syllables), syllables, case["res"])
         got = [[n.beat, n.beats] for n in phrase.notes]
