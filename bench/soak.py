@@ -57,7 +57,7 @@ class SoakResult:
     def ok(self) -> bool:
         return (self.sung_in_order and not self.missing and not self.repeated
                 and self.sonic_pi_errors == 0 and self.rss_spread_mb <= 5.0
-                and self.inbox_left <= 3 and self.bridge_exit == 0)
+                and 0 <= self.inbox_left <= 3 and self.bridge_exit == 0)
 
 
 def _fuzz(port: int, stop: threading.Event, rate: float, counter: list[int]) -> None:
