@@ -58,14 +58,16 @@ def seconds_per_bar(bpm: float) -> float:
     return BEATS_PER_BAR * 60.0 / bpm
 
 
-def encode_fitting(line: str, seq: int, bpm: float) -> list[tuple[Phrase, bytes]]:
+def encode_fitting(line: str, seq: int, bpm: float, section: str = "",
+                   index: int = -1) -> list[tuple[Phrase, bytes]]:
     """Place a line and build its datagram(s), numbered from ``seq``; a line whose datagram
-    would be too large is split at a word boundary. Parts without syllables are dropped."""
+    would be too large is split at a word boundary. Parts without syllables are dropped.
+    ``section`` and ``index`` (the line's place in a song) travel with every part."""
     phrase = place_line(line)
     if not phrase.notes:
         return []
     try:
-        return [(phrase, protocol.encode_line(seq, bpm, phrase))]
+        return [(phrase, protocol.encode_line(seq, bpm, phrase, section, index))]
     except InputError:
         words = line.split()
         if len(words) < 2:
@@ -74,8 +76,8 @@ def encode_fitting(line: str, seq: int, bpm: float) -> list[tuple[Phrase, bytes]
         else:
             half = len(words) // 2
             halves = [" ".join(words[:half]), " ".join(words[half:])]
-        first = encode_fitting(halves[0], seq, bpm)
-        return first + encode_fitting(halves[1], seq + len(first), bpm)
+        first = encode_fitting(halves[0], seq, bpm, section, index)
+        return first + encode_fitting(halves[1], seq + len(first), bpm, section, index)
 
 
 def format_phrase(phrase: Phrase) -> str:
@@ -191,6 +193,14 @@ class Daemon:
             before = self.source.temperature  # type: ignore[attr-defined]
             set_t(cmd.value)
             log.info("temperature %g → %g", before, cmd.value)
+        elif cmd.name == "chorus":
+            chorus_next = getattr(self.source, "chorus_next", None)
+            if chorus_next is None:
+                log.warning("chorus ignored: the lines are not a song")
+            elif chorus_next():
+                log.info("chorus next")
+            else:
+                log.warning("chorus ignored: this song's form has no chorus")
         elif cmd.name == "seed_text":
             assert isinstance(cmd.value, str)
             reseed = getattr(self.source, "reseed", None)
@@ -212,9 +222,10 @@ class Daemon:
             if self.stats.lines and not self._rest_pending:
                 self._rest_pending = True
                 rest = Phrase("", 1, ())
-                self._send(rest, protocol.encode_line(self._seq, self.bpm, rest), lyric)
+                self._send(rest, protocol.encode_line(self._seq, self.bpm, rest, lyric.section,
+                                                      lyric.index), lyric)
             return True
-        parts = encode_fitting(line, self._seq, self.bpm)
+        parts = encode_fitting(line, self._seq, self.bpm, lyric.section, lyric.index)
         if not parts:
             self.stats.skipped += 1
             log.warning("skipped a line with no words to sing: %r", line)

@@ -12,6 +12,7 @@ import click
 
 from bridge import protocol
 from bridge.cli.base import cli, load_model, log, model_option, sampling_options, target_options
+from bridge.cli.song import make_plan, song_options
 from bridge.commands import MAX_BPM, MIN_BPM
 from bridge.errors import BridgeError
 
@@ -32,17 +33,23 @@ from bridge.errors import BridgeError
               help="UDP port for live control from Sonic Pi (0: none).")
 @click.option("--control-host", default=protocol.DEFAULT_HOST, show_default=True,
               help="Address the control port binds (OSC has no authentication).")
+@click.option("--song/--no-song", "songs", default=None,
+              help="Sing model-written songs one after another (the default without --text); "
+                   "--no-song: free lines.")
+@song_options
 def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
         seed_text: str | None, seed: int | None, clean: bool, control_port: int,
-        control_host: str) -> None:
+        control_host: str, songs: bool | None, form: str, schemes: tuple[str, ...],
+        lines_per_stanza: int, syllable_range: str) -> None:
     """Stream lyric lines to Sonic Pi, one datagram per line, until Ctrl-C.
 
     Load sonicpi/lyrics_melody.rb in Sonic Pi first to hear them.
 
     \b
     Examples:
-      lyricbridge run                          # sing generated lines
+      lyricbridge run                          # sing generated songs
+      lyricbridge run --no-song                # sing free generated lines
       lyricbridge run --text song.txt --loop   # sing your own words, forever
       echo "Twinkle twinkle" | lyricbridge run --text - --lines 1
     """
@@ -58,6 +65,9 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
 
     source: LineSource
     check_seed: Callable[[str], str] | None = None
+    if text_file is not None and songs:
+        raise BridgeError("--song writes with the model; drop --text to sing songs, or --song "
+                          "to sing your text")
     if text_file is not None:
         source = TextLines(read_text(text_file, what="--text file"), loop=loop)
     else:
@@ -67,7 +77,13 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
                               "or give --model DIR")
         lyric_model = load_model(path)
         writer = lyric_model.writer(temperature, top_k, seed, seed_text)
-        source = ModelLines(writer, clean=clean)
+        if songs is False:
+            source = ModelLines(writer, clean=clean)
+        else:
+            from bridge.songlines import SongComposer, SongLines
+
+            plan = make_plan(form, schemes, lines_per_stanza, syllable_range)
+            source = SongLines(SongComposer(writer, plan, clean=clean))
         check_seed = partial(check_seed_text, lyric_model.vocab)
 
     commands: queue.Queue[Command] = queue.Queue()
