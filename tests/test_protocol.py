@@ -31,7 +31,7 @@ def test_line_datagram_bytes_are_exact() -> None:
     data = protocol.encode_line(7, 120.0, _phrase(), "chorus", 2)
     expected = (
         _osc_string("/lyricbridge/line")
-        + _osc_string(",ifiissiffssiffsssi")
+        + _osc_string(",ifiissiffssiffssi")
         + struct.pack(">i", 7)
         + struct.pack(">f", 120.0)
         + struct.pack(">i", 1)
