@@ -100,13 +100,14 @@ class RhymeBook:
         skip = {word_key(word), *(word_key(w) for w in exclude)}
         return [w for w in self.families.get(sound, ()) if w not in skip]
 
-    def heads(self, at_least: int = 2, exclude: Iterable[str] = ()) -> list[str]:
-        """One or two words of every sound with at least ``at_least`` words: endings that
-        start a rhyme another line can answer."""
+    def heads(self, at_least: int = 2, exclude: Iterable[str] = (), per_sound: int = 1
+              ) -> list[str]:
+        """The first words of every sound with at least ``at_least`` words left: endings
+        that start a rhyme other lines can answer."""
         skip = set(exclude)
         out: list[str] = []
         for sound in self.sounds(at_least):
             free = [w for w in self.families[sound] if w not in skip]
             if len(free) >= at_least:
-                out.extend(free[:2])
+                out.extend(free[:per_sound])
         return out

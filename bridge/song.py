@@ -90,7 +90,8 @@ class Plan:
 
     form: tuple[str, ...] = DEFAULT_FORM
     lines: int = DEFAULT_LINES
-    schemes: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEMES))
+    #: Schemes by section; a section not named gets its default for ``lines`` lines.
+    schemes: dict[str, str] = field(default_factory=dict)
     syllables: tuple[int, int] = DEFAULT_SYLLABLES
 
     def __post_init__(self) -> None:
@@ -98,6 +99,8 @@ class Plan:
             raise InputError(f"lines per stanza out of range: {self.lines}; use {MIN_LINES} "
                              f"to {MAX_LINES}")
         parse_form(self.form)
+        defaults = {s: default_scheme(s, self.lines) for s in SECTIONS}
+        object.__setattr__(self, "schemes", defaults | dict(self.schemes))
         for section in set(self.form):
             check_scheme(self.schemes.get(section, ""), self.lines)
 
@@ -133,7 +136,7 @@ class Song:
         """Every sung line as a Lyric, with an empty Lyric between stanzas."""
         for n, stanza in enumerate(self.stanzas):
             if n:
-                yield Lyric("", stanza.section, -1, self.title)
+                yield Lyric("", "", -1, self.title)
             for i, line in enumerate(stanza.lines):
                 yield Lyric(line, stanza.section, i, self.title)
 

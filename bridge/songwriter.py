@@ -25,6 +25,9 @@ from bridge.syllables import load_dictionary, split_word, syllabify_line
 MAX_BARS = 3
 #: A line has at least this many characters.
 MIN_CHARS = 8
+#: Cuts whose endings are chosen from every rhyme sound (the first line of a rhyme): the
+#: most fluent few, so the batch stays small.
+HEAD_CUTS = 4
 #: The last word of a line and what follows it (punctuation, closing quotes).
 _LAST = re.compile(r"(?<![^\s\"(])([A-Za-z]+(?:'[A-Za-z]+)*)([^A-Za-z]*)$")
 _TOKENS = re.compile(r"[a-z']+")
@@ -172,7 +175,7 @@ class SongLineWriter:
         """
         best: tuple[int, Written] | None = None
         for _ in range(attempts):
-            cuts = self.cuts()
+            cuts = self._promising(self.cuts(), HEAD_CUTS if start_rhyme else self.k)
             pairs: list[tuple[Cut, str]] = []
             for cut in cuts:
                 own = word_key(cut.word)
@@ -188,6 +191,18 @@ class SongLineWriter:
         line = best[1] if best is not None else self._fallback()
         self.writer.state, self.writer.logits, self.writer.prefix = line.state, line.logits, ""
         return line
+
+    def _promising(self, cuts: list[Cut], keep: int) -> list[Cut]:
+        """Distinct clean cuts that can still make a line of the right length, the most
+        fluent first, at most ``keep`` (all distinct clean ones if none can)."""
+        low, high = self.syllables
+        seen: dict[str, Cut] = {}
+        for cut in cuts:
+            if cut.prefix not in seen and not (self.clean and blocked_words(cut.prefix)):
+                seen[cut.prefix] = cut
+        clean = sorted(seen.values(), key=lambda c: -c.logp / c.chars)
+        fitting = [c for c in clean if c.syllables + 1 <= high and c.syllables + 3 >= low]
+        return (fitting or clean)[:keep]
 
     def _endings(self, own: str, rhyme_with: str | None, start_rhyme: int,
                  used: frozenset[str]) -> list[str]:
