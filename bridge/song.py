@@ -169,19 +169,29 @@ def write_stanza(section: str, scheme: str, write_line: LineFn,
 def write_song(plan: Plan, write_line: LineFn,
                on_line: Callable[[int, int, str], None] | None = None) -> Song:
     """Write a song to a plan; ``on_line(stanza, index, text)`` hears each line as written
-    (stanza: its index in the form)."""
-    written: dict[int, Stanza] = {}
+    (stanza: its index in the form).
+
+    The chorus's first line (the title) comes first; when the song does not open with the
+    chorus, the first stanza sung is written next, then the rest of the chorus, so the
+    first line to sing is ready early.
+    """
     used: set[str] = set()
-    for n in plan.write_order():
-        section = plan.form[n]
-        scheme = plan.schemes[section]
-        lines: list[str] = []
-        for text in write_stanza(section, scheme, write_line, used):
-            if on_line is not None:
-                on_line(n, len(lines), text)
-            lines.append(text)
-        written[n] = Stanza(section, tuple(lines), scheme)
-    order = plan.stanzas()
-    title_from = order[plan.form.index("chorus")] if "chorus" in plan.form else order[0]
-    title = written[title_from].lines[0].strip().rstrip(",.;:!?-'\" ")
-    return Song(title, tuple(written[i] for i in order))
+    order = plan.write_order()
+    stanzas = {n: write_stanza(plan.form[n], plan.schemes[plan.form[n]], write_line, used)
+               for n in order}
+    pulls = [n for n in order for _ in range(plan.lines)]
+    opening = plan.stanzas()[0]
+    if plan.form[order[0]] == "chorus" and opening != order[0]:
+        rest = [n for n in order if n not in (order[0], opening)]
+        pulls = ([order[0]] + [opening] * plan.lines + [order[0]] * (plan.lines - 1)
+                 + [n for n in rest for _ in range(plan.lines)])
+    lines: dict[int, list[str]] = {n: [] for n in order}
+    for n in pulls:
+        text = next(stanzas[n])
+        if on_line is not None:
+            on_line(n, len(lines[n]), text)
+        lines[n].append(text)
+    written = {n: Stanza(plan.form[n], tuple(lines[n]), plan.schemes[plan.form[n]])
+               for n in order}
+    title = written[order[0]].lines[0].strip().rstrip(",.;:!?-'\" ")
+    return Song(title, tuple(written[i] for i in plan.stanzas()))

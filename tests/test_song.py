@@ -121,9 +121,11 @@ def test_write_song_follows_the_scheme_and_repeats_the_chorus() -> None:
         return f"Line {len(calls)} ends with {word},", word
 
     song = write_song(Plan(), line)
-    # Chorus (ABAB) first, then verse 1 (AABB), then verse 2.
-    assert calls[:4] == [(None, 1), (None, 1), ("day", 0), ("way", 0)]
-    assert calls[4:8] == [(None, 1), ("sun", 0), (None, 1), ("rain", 0)]
+    # The chorus's first line (the title), verse 1 (AABB), the rest of the chorus (ABAB),
+    # then verse 2.
+    assert calls[:5] == [(None, 1), (None, 1), ("way", 0), (None, 1), ("light", 0)]
+    assert calls[5:8] == [(None, 1), ("day", 0), ("fun", 0)]
+    assert calls[8:] == [(None, 1), ("sky", 0), (None, 1), ("moon", 0)]
     assert [s.section for s in song.stanzas] == ["verse", "chorus", "verse", "chorus"]
     assert song.stanzas[1] == song.stanzas[3]
     assert song.title == "Line 1 ends with day"
