@@ -20,6 +20,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 from bridge import protocol  # noqa: E402
 from bridge.daemon import seconds_per_bar  # noqa: E402
@@ -39,7 +40,7 @@ def bridge_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "bridge", *args]
 
 
-def write_song(model: Path, seed: int) -> tuple[float, list[dict[str, object]]]:
+def write_song(model: Path, seed: int) -> tuple[float, list[dict[str, Any]]]:
     """Seconds from process start to exit for ``song --json``, and its rows."""
     t = time.perf_counter()
     out = subprocess.run(bridge_cmd("song", "--json", "--seed", str(seed), "--model", str(model)),
@@ -47,12 +48,12 @@ def write_song(model: Path, seed: int) -> tuple[float, list[dict[str, object]]]:
     return time.perf_counter() - t, [json.loads(line) for line in out.splitlines()]
 
 
-def stanzas_of(rows: list[dict[str, object]]) -> list[tuple[str, list[str], str]]:
+def stanzas_of(rows: list[dict[str, Any]]) -> list[tuple[str, list[str], str]]:
     """(section, lines, scheme) per stanza in sung order."""
     out: dict[int, tuple[str, list[str], str]] = {}
     for r in rows:
-        section, lines, scheme = out.setdefault(int(r["stanza"]), (str(r["section"]), [], ""))  # type: ignore[call-overload]
-        out[int(r["stanza"])] = (section, [*lines, str(r["line"])], scheme + str(r["rhyme"]))  # type: ignore[call-overload]
+        section, lines, scheme = out.get(r["stanza"], (r["section"], [], ""))
+        out[r["stanza"]] = (section, [*lines, r["line"]], scheme + r["rhyme"])
     return [out[k] for k in sorted(out)]
 
 
@@ -199,9 +200,9 @@ def main() -> None:
             print(f"(not found: {path})")
     print("\ntext                               couplets that rhyme   next/next-but-one   "
           "real-word rate")
-    for name, stanzas in table:
-        couplets, near = couplet_rates(stanzas)
-        flat = [line for st in stanzas for line in st]
+    for name, texts in table:
+        couplets, near = couplet_rates(texts)
+        flat = [line for st in texts for line in st]
         print(f"  {name:32s} {couplets:10.3f}   {near:17.3f}   {real_word_rate(flat, words):14.3f}")
 
 
