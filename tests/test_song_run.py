@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +106,24 @@ def test_run_song_never_leaves_sonic_pi_waiting_at_240_bpm(model: LyricModel) ->
     places = [(m.section, m.index) for m in map(protocol.decode_line, (d for _, d in rec.sent))]
     assert places[:4] == [("verse", 0), ("verse", 1), ("verse", 2), ("verse", 3)]
     assert places[5:8] == [("chorus", 0), ("chorus", 1), ("chorus", 2)]
+
+
+def test_run_sings_songs_by_default_and_free_lines_with_no_song(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bridge.cli import cli
+
+    runner = CliRunner()
+    base = ["run", "--lines", "2", "--bpm", "300", "--seed", "3", "--control-port", "0",
+            "--port", "9"]
+    song_run = runner.invoke(cli, [*base, "--lines-per-stanza", "2"])
+    assert song_run.exit_code == 0, song_run.output
+    free = runner.invoke(cli, [*base, "--no-song"])
+    assert free.exit_code == 0, free.output
+    assert len(song_run.output.splitlines()) == len(free.output.splitlines()) == 2
+    assert song_run.output != free.output
+    text = tmp_path / "words.txt"
+    text.write_text("A kite in the sky\n", encoding="utf-8")
+    both = runner.invoke(cli, ["run", "--text", str(text), "--song", "--control-port", "0"])
+    assert both.exit_code == 1
+    assert both.output.startswith("Error: --song writes with the model")
