@@ -16,7 +16,7 @@ import numpy as np
 
 from bridge.clean import blocked_words
 from bridge.gru import Stepper, log_softmax
-from bridge.rhyme import RhymeBook, rhymes, word_key
+from bridge.rhyme import RhymeBook, rhyme_sound, rhymes, word_key
 from bridge.rhythm import place_line
 from bridge.sampling import LineWriter
 from bridge.syllables import load_dictionary, split_word, syllabify_line
@@ -222,7 +222,7 @@ class SongLineWriter:
 
     def _choose(self, pairs: list[tuple[Cut, str]]) -> tuple[int, Written] | None:
         """The best pair by score among those breaking the fewest constraint tiers
-        (0: all met; 1: a non-dictionary word in the cut; 2: syllables or bars off)."""
+        (0: all met; 1: a word the dictionary lacks; 2: syllables or bars off)."""
         scored = sorted(zip(self.score(pairs), pairs, strict=True), key=lambda x: -x[0][0])
         low, high = self.syllables
         best: tuple[int, Written] | None = None
@@ -231,7 +231,7 @@ class SongLineWriter:
             if self.clean and blocked_words(text):
                 continue
             count = cut.syllables + word_syllables(word)
-            tier = 0 if cut.real else 1
+            tier = 0 if cut.real and rhyme_sound(word) is not None else 1
             if not low <= count <= high:
                 tier = 2
             if best is not None and tier >= best[0]:
