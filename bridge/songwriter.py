@@ -23,8 +23,10 @@ from bridge.syllables import load_dictionary, split_word, syllabify_line
 
 #: Longest line, in bars, that counts as fitting.
 MAX_BARS = 3
-#: A line has at least this many characters.
+#: A line has at least this many characters, and is sampled for at most this many (a longer
+#: one would have too many syllables to sing).
 MIN_CHARS = 8
+MAX_CHARS = 72
 #: Cuts whose endings are chosen from every rhyme sound (the first line of a rhyme): the
 #: most fluent few, so the batch stays small.
 HEAD_CUTS = 4
@@ -94,7 +96,7 @@ class SongLineWriter:
         stepper = Stepper(model, k)
         stepper.state[:] = w.state
         logits = np.repeat(w.logits, k, axis=0)
-        steps = w.max_chars
+        steps = min(w.max_chars, MAX_CHARS)
         states = np.empty((steps + 1, model.layers, k, model.units), dtype=np.float32)
         hist = np.empty((steps + 1, k, model.vocab_size), dtype=np.float32)
         cum = np.zeros((steps + 1, k))
