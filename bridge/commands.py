@@ -18,7 +18,8 @@ MAX_TEMPERATURE = 2.0
 
 #: Every command name the daemon understands ("sung" is information: Sonic Pi started line
 #: ``value``; it changes nothing but is what the bridge knows about what was really sung).
-COMMAND_NAMES = ("stop", "pause", "resume", "next", "bpm", "temperature", "seed_text", "sung")
+COMMAND_NAMES = ("stop", "pause", "resume", "next", "bpm", "temperature", "seed_text", "sung",
+                 "chorus")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ _TRIGGERS = {
     protocol.CONTROL_NEXT: "next",
     protocol.CONTROL_PAUSE: "pause",
     protocol.CONTROL_RESUME: "resume",
+    protocol.CONTROL_CHORUS: "chorus",
 }
 
 

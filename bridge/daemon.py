@@ -65,27 +65,29 @@ def seconds_per_bar(bpm: float) -> float:
     return BEATS_PER_BAR * 60.0 / bpm
 
 
-def encode_fitting(line: str, seq: int, bpm: float) -> list[tuple[Phrase, bytes]]:
+def encode_fitting(line: str, seq: int, bpm: float, section: str = "",
+                   index: int = -1) -> list[tuple[Phrase, bytes]]:
     """Place a line and build its datagram(s), numbered from ``seq``; a line whose datagram
     would be too large is split at a word boundary. Parts without syllables are dropped.
 
     A datagram's size does not depend on the timings (fixed-size numbers), so the parts are
-    found before placing and each is placed once.
+    found before placing and each is placed once. ``section`` and ``index`` (the line's
+    place in a song) travel with every part.
     """
     out: list[tuple[Phrase, bytes]] = []
-    for part, syllables in _fitting_parts(line):
+    for part, syllables in _fitting_parts(line, section, index):
         phrase = place_syllables(part, syllables)
-        out.append((phrase, protocol.encode_line(seq + len(out), bpm, phrase)))
+        out.append((phrase, protocol.encode_line(seq + len(out), bpm, phrase, section, index)))
     return out
 
 
-def _fitting_parts(line: str) -> list[tuple[str, list[Syllable]]]:
+def _fitting_parts(line: str, section: str, index: int) -> list[tuple[str, list[Syllable]]]:
     syllables = syllabify_line(line)
     if not syllables:
         return []
     unplaced = Phrase(line, 1, tuple(Note(s, 0.0, 1.0) for s in syllables))
     try:
-        protocol.encode_line(0, 0.0, unplaced)
+        protocol.encode_line(0, 0.0, unplaced, section, index)
         return [(line, syllables)]
     except InputError:
         words = line.split()
@@ -95,7 +97,8 @@ def _fitting_parts(line: str) -> list[tuple[str, list[Syllable]]]:
         else:
             half = len(words) // 2
             halves = [" ".join(words[:half]), " ".join(words[half:])]
-        return _fitting_parts(halves[0]) + _fitting_parts(halves[1])
+        return (_fitting_parts(halves[0], section, index)
+                + _fitting_parts(halves[1], section, index))
 
 
 def format_phrase(phrase: Phrase) -> str:
@@ -262,6 +265,14 @@ class Daemon:
             before = self.source.temperature  # type: ignore[attr-defined]
             set_t(cmd.value)
             log.info("temperature %g → %g", before, cmd.value)
+        elif cmd.name == "chorus":
+            chorus_next = getattr(self.source, "chorus_next", None)
+            if chorus_next is None:
+                log.warning("chorus ignored: the lines are not a song")
+            elif chorus_next():
+                log.info("chorus next")
+            else:
+                log.warning("chorus ignored: this song's form has no chorus")
         elif cmd.name == "seed_text":
             assert isinstance(cmd.value, str)
             reseed = getattr(self.source, "reseed", None)
@@ -303,9 +314,10 @@ class Daemon:
             if self.stats.lines and not self._rest_pending:
                 self._rest_pending = True
                 rest = Phrase("", 1, ())
-                self._send(rest, protocol.encode_line(self._seq, self.bpm, rest), lyric)
+                self._send(rest, protocol.encode_line(self._seq, self.bpm, rest, lyric.section,
+                                                      lyric.index), lyric)
             return True
-        parts = encode_fitting(line, self._seq, self.bpm)
+        parts = encode_fitting(line, self._seq, self.bpm, lyric.section, lyric.index)
         if not parts:
             self.stats.skipped += 1
             log.warning("skipped a line with no words to sing: %r", line)

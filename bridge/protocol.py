@@ -29,6 +29,10 @@ LINE_ADDRESS = "/lyricbridge/line"
 #: Number of arguments before the per-syllable groups, and the size of each group.
 LINE_HEADER = 5
 SYLLABLE_FIELDS = 5
+#: Arguments after the syllable groups: the section name ("" for a free line) and the line's
+#: index inside its stanza (-1 outside a song). Older receivers read by position and never
+#: look past the syllables, so they keep working.
+LINE_TRAILER = 2
 
 #: Sonic Pi -> bridge: live control (see ``bridge.control``).
 CONTROL_TEMPERATURE = "/lyricbridge/temperature"
@@ -45,6 +49,7 @@ CONTROL_ADDRESSES = (
     CONTROL_NEXT,
     CONTROL_PAUSE,
     CONTROL_RESUME,
+    CONTROL_CHORUS,
 )
 #: Sonic Pi -> bridge, information rather than a command: the live loop started line ``seq``.
 SUNG_ADDRESS = "/lyricbridge/sung"
@@ -71,13 +76,18 @@ class LineMessage:
     bars: int
     line: str
     syllables: tuple[tuple[str, int, float, float, str], ...]
+    #: "verse", "chorus" or "bridge"; "" for a free line or an old datagram without them.
+    section: str = ""
+    #: The line's index inside its stanza; -1 outside a song.
+    index: int = -1
 
 
-def encode_line(seq: int, bpm: float, phrase: Phrase) -> bytes:
+def encode_line(seq: int, bpm: float, phrase: Phrase, section: str = "", index: int = -1) -> bytes:
     """Build the ``/lyricbridge/line`` datagram for one placed line.
 
     Arguments: seq (i), bpm (f), bars (i), syllable count (i), line text (s), then for each
-    syllable: text (s), stress (i), onset in beats (f), duration in beats (f), phrase mark (s).
+    syllable: text (s), stress (i), onset in beats (f), duration in beats (f), phrase mark (s),
+    then the section name (s) and the line's index in its stanza (i).
     Raises InputError if the datagram would exceed MAX_DATAGRAM_BYTES.
     """
     b = OscMessageBuilder(LINE_ADDRESS)
@@ -93,6 +103,8 @@ def encode_line(seq: int, bpm: float, phrase: Phrase) -> bytes:
         b.add_arg(float(note.beat), OscMessageBuilder.ARG_TYPE_FLOAT)
         b.add_arg(float(note.beats), OscMessageBuilder.ARG_TYPE_FLOAT)
         b.add_arg(s.mark, OscMessageBuilder.ARG_TYPE_STRING)
+    b.add_arg(section, OscMessageBuilder.ARG_TYPE_STRING)
+    b.add_arg(int(index), OscMessageBuilder.ARG_TYPE_INT)
     data = b.build().dgram
     if len(data) > MAX_DATAGRAM_BYTES:
         raise InputError(
@@ -103,20 +115,25 @@ def encode_line(seq: int, bpm: float, phrase: Phrase) -> bytes:
 
 
 def decode_line(data: bytes) -> LineMessage:
-    """Parse a ``/lyricbridge/line`` datagram back, as a receiver sees it."""
+    """Parse a ``/lyricbridge/line`` datagram back, as a receiver sees it (with or without
+    the section trailer)."""
     msg = OscMessage(data)
     if msg.address != LINE_ADDRESS:
         raise InputError(f"not a line datagram: address {msg.address!r}")
     args = list(msg.params)
     seq, bpm, bars, count, line = args[:LINE_HEADER]
     rest = args[LINE_HEADER:]
+    section, index = "", -1
+    if len(rest) == count * SYLLABLE_FIELDS + LINE_TRAILER:
+        section, index = rest[-2], rest[-1]
+        rest = rest[:-LINE_TRAILER]
     if len(rest) != count * SYLLABLE_FIELDS:
         raise InputError(f"line datagram says {count} syllables but carries {len(rest)} values")
     groups = tuple(
         (rest[i], rest[i + 1], rest[i + 2], rest[i + 3], rest[i + 4])
         for i in range(0, len(rest), SYLLABLE_FIELDS)
     )
-    return LineMessage(seq, bpm, bars, line, groups)
+    return LineMessage(seq, bpm, bars, line, groups, section, index)
 
 
 def osc_message(address: str, *args: int | float | str) -> bytes:

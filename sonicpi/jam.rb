@@ -29,6 +29,7 @@ end
 # jam_steer "next"                            # send the next line now
 # jam_steer "pause"                           # stop sending lines...
 # jam_steer "resume"                          # ...and carry on
+# jam_steer "chorus"                          # sing the song's chorus next
 
 # Two octaves of the chosen scale, from the root in the chosen octave.
 define :jam_notes do

@@ -2,7 +2,9 @@
 #
 # Every line arrives as one OSC message "/lyricbridge/line" with:
 #   seq, bpm, bars, syllable count, line text,
-#   then for each syllable: text, stress (0, 1 or 2), beat, beats, mark (, . ? ! or _)
+#   then for each syllable: text, stress (0, 1 or 2), beat, beats, mark (, . ? ! or _),
+#   then where the line stands in a song: section ("verse", "chorus", "bridge" or "")
+#   and its number in the stanza (0, 1, 2 ... or -1). Older bridges stop after the syllables.
 # "beat" is when the syllable starts and "beats" how long it lasts, counted in
 # beats from the start of the line, at the line's bpm.
 #
@@ -67,17 +69,36 @@ define :lyricbridge_next_position do |pos, stress, mark|
   pos
 end
 
+# Where a line stands in its song: [section, number in the stanza].
+# A line from an older bridge has nothing after its syllables: ["", -1].
+define :lyricbridge_place do |lyric|
+  at = 5 + 5 * lyric[3]                         # just after the last syllable
+  if lyric.length < at + 2
+    ["", -1]
+  else
+    [lyric[at].dup.force_encoding("UTF-8"), lyric[at + 1]]
+  end
+end
+
 # Sing one line: one note per syllable, then rest until the line's last bar ends.
-define :lyricbridge_sing_line do |lyric|
+# fill: true tells tabla_groove.rb that a chorus comes next.
+define :lyricbridge_sing_line do |lyric, fill|
   bpm, bars, count = lyric[1], lyric[2], lyric[3]
+  text = lyric[4].dup.force_encoding("UTF-8")
+  section, number = lyricbridge_place(lyric)
   use_bpm bpm
   use_synth :tri                                # a soft, clear singing voice
-  use_random_seed lyric[0]                       # the same line number makes the same choices
   notes = lyricbridge_notes                     # root and octave as they are now, all line long
-  cue :lyricbridge_line, bpm: bpm, bars: bars   # tell tabla_groove.rb a line starts now
+  cue :lyricbridge_line, bpm: bpm, bars: bars, fill: fill  # tell tabla_groove.rb a line starts
   lyricbridge_tell "/lyricbridge/sung", lyric[0] # and the bridge: this line is sung now
-  puts "sing: " + lyric[4].dup.force_encoding("UTF-8")
+  puts "sing: " + text
   pos = get(:lyricbridge_position, 5)           # start where the last line ended
+  if section == "chorus"
+    pos = 5 if number == 0                      # a chorus always starts at home (E)...
+    use_random_seed text.sum * 11 + pos         # ...and its words choose its tune: it returns the same
+  else
+    use_random_seed lyric[0]                    # a verse: the line number makes its own choices
+  end
   now = 0
   count.times do |k|
     stress, beat, beats, mark = lyric[6 + 5 * k], lyric[7 + 5 * k], lyric[8 + 5 * k], lyric[9 + 5 * k]
@@ -116,7 +137,10 @@ live_loop :lyricbridge_sing, init: nil do |wanted|
     lyric = get("/lyricbridge_inbox/#{wanted}")
   end
   set "/lyricbridge_inbox/#{wanted}", nil        # sung: free its place in the inbox
-  lyricbridge_sing_line lyric
+  # Peek at the line after this one: if it starts a chorus, the drums play a fill.
+  after = get("/lyricbridge_inbox/#{wanted + 1}")
+  fill = after != nil && lyricbridge_place(after) == ["chorus", 0]
+  lyricbridge_sing_line lyric, fill
   wanted + 1
 end
 

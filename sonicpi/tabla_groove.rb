@@ -7,6 +7,8 @@
 # start together with every line and stop when the lyrics stop.
 # Each loop sleeps a sixteenth less than the line, so it is always back in
 # time to catch the cue for the next line.
+# When a chorus comes next, the cue says fill: true and the tabla plays a fill
+# (quick strokes getting louder) in the line's last bar.
 
 # Teentaal, the most famous tabla cycle: 16 strokes ("bols"), one per eighth note,
 # so one cycle lasts two bars.
@@ -28,10 +30,16 @@ live_loop :lyricbridge_tabla do
   strokes = cue_info[:bars] * 8                   # eight eighth notes per bar
   strokes.times do |i|
     bol = lyricbridge_teentaal.tick(:bol)         # the cycle carries on across lines
-    lyricbridge_bol bol, (i % 4 == 0 ? 1.0 : 0.6) # lean on every beat of two
-    sleep 0.25
-    # a soft "ke" on the off-sixteenth, now and then
-    sample :tabla_ke1, amp: 0.3 if one_in(3)
+    if cue_info[:fill] && i >= strokes - 8        # the last bar before a chorus: a fill
+      sample :tabla_te1, amp: 0.5 + 0.06 * (i - strokes + 8)   # louder and louder
+      sleep 0.25
+      sample :tabla_te2, amp: 0.5 + 0.06 * (i - strokes + 8)
+    else
+      lyricbridge_bol bol, (i % 4 == 0 ? 1.0 : 0.6) # lean on every beat of two
+      sleep 0.25
+      # a soft "ke" on the off-sixteenth, now and then
+      sample :tabla_ke1, amp: 0.3 if one_in(3)
+    end
     sleep 0.25 unless i == strokes - 1            # finish a sixteenth early
   end
 end

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread, as the CLI uses: the sampler's small steps stall on shared cores otherwise.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path

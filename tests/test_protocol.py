@@ -28,10 +28,10 @@ def _osc_string(s: str) -> bytes:
 
 
 def test_line_datagram_bytes_are_exact() -> None:
-    data = protocol.encode_line(7, 120.0, _phrase())
+    data = protocol.encode_line(7, 120.0, _phrase(), "chorus", 2)
     expected = (
         _osc_string("/lyricbridge/line")
-        + _osc_string(",ifiissiffssiffs")
+        + _osc_string(",ifiissiffssiffssi")
         + struct.pack(">i", 7)
         + struct.pack(">f", 120.0)
         + struct.pack(">i", 1)
@@ -41,6 +41,7 @@ def test_line_datagram_bytes_are_exact() -> None:
         + _osc_string("_")
         + _osc_string("lo") + struct.pack(">i", 1) + struct.pack(">ff", 1.0, 3.0)
         + _osc_string(",")
+        + _osc_string("chorus") + struct.pack(">i", 2)
     )
     assert data == expected
 
@@ -57,6 +58,18 @@ def test_decode_round_trip_keeps_utf8() -> None:
     msg = protocol.decode_line(data)
     assert (msg.seq, msg.bpm, msg.bars, msg.line) == (3, 90.0, 1, "wörld.")
     assert msg.syllables == (("wörld", 1, 0.0, 4.0, "."),)
+    assert (msg.section, msg.index) == ("", -1)
+
+
+def test_section_trailer_round_trip_and_old_datagrams_decode() -> None:
+    msg = protocol.decode_line(protocol.encode_line(4, 120.0, _phrase(), "verse", 3))
+    assert (msg.section, msg.index, msg.line, len(msg.syllables)) == ("verse", 3, "Hello,", 2)
+    # A datagram from before the trailer existed (syllables last) still decodes.
+    old = protocol.osc_message(protocol.LINE_ADDRESS, 1, 100.0, 1, 1, "Hi", "Hi", 1, 0.0, 4.0,
+                               "_")
+    msg = protocol.decode_line(old)
+    assert (msg.line, msg.syllables, msg.section, msg.index) == (
+        "Hi", (("Hi", 1, 0.0, 4.0, "_"),), "", -1)
 
 
 def test_oversized_line_is_refused() -> None:

@@ -12,6 +12,7 @@ import click
 
 from bridge import protocol
 from bridge.cli.base import cli, load_model, log, model_option, sampling_options, target_options
+from bridge.cli.song import make_plan, song_options
 from bridge.commands import MAX_BPM, MIN_BPM
 from bridge.errors import BridgeError
 
@@ -40,18 +41,24 @@ from bridge.errors import BridgeError
               "(default: the V49, else the only port). See 'lyricbridge midi'.")
 @click.option("--midi-map", type=click.Path(path_type=Path), default=None, metavar="FILE",
               help="MIDI map (TOML) instead of the Alesis V49 one; implies --midi.")
+@click.option("--song/--no-song", "songs", default=None,
+              help="Sing model-written songs one after another (the default without --text); "
+                   "--no-song: free lines.")
+@song_options
 def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
         seed_text: str | None, seed: int | None, clean: bool, control_port: int,
         control_host: str, control_token: str | None, midi_port: str | None,
-        midi_map: Path | None) -> None:
+        midi_map: Path | None, songs: bool | None, form: str, schemes: tuple[str, ...],
+        lines_per_stanza: int, syllable_range: str) -> None:
     """Stream lyric lines to Sonic Pi, one datagram per line, until Ctrl-C.
 
     Load sonicpi/lyrics_melody.rb in Sonic Pi first to hear them.
 
     \b
     Examples:
-      lyricbridge run                          # sing generated lines
+      lyricbridge run                          # sing generated songs
+      lyricbridge run --no-song                # sing free generated lines
       lyricbridge run --text song.txt --loop   # sing your own words, forever
       echo "Twinkle twinkle" | lyricbridge run --text - --lines 1
       lyricbridge run --midi V49               # knobs, pads and keys steer it
@@ -73,6 +80,9 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
     if text_file is not None:
         from bridge.cli.base import refuse_sampling_with_text
 
+        if songs:
+            raise click.UsageError("--song writes with the model; drop --text to sing songs, "
+                                   "or --song to sing your text")
         refuse_sampling_with_text(click.get_current_context())
         source = TextLines(read_text(text_file, what="--text file"), loop=loop)
     else:
@@ -82,7 +92,13 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
                               "or give --model DIR")
         lyric_model = load_model(path)
         writer = lyric_model.writer(temperature, top_k, seed, seed_text)
-        source = ModelLines(writer, clean=clean)
+        if songs is False:
+            source = ModelLines(writer, clean=clean)
+        else:
+            from bridge.songlines import SongComposer, SongLines
+
+            plan = make_plan(form, schemes, lines_per_stanza, syllable_range)
+            source = SongLines(SongComposer(writer, plan, clean=clean))
         check_seed = partial(check_seed_text, lyric_model.vocab)
 
     commands: queue.Queue[Command] = queue.Queue()

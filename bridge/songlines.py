@@ -1,0 +1,185 @@
+"""Songs from the model: one song at a time (``lyricbridge song``) or one after another as a
+line source for the daemon (``lyricbridge run``), written ahead on a thread of their own."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from bridge.lines import Lyric
+from bridge.rhyme import RhymeBook
+from bridge.sampling import LineWriter, check_seed_text
+from bridge.song import Plan, Song, write_song
+from bridge.songwriter import SongLineWriter
+
+log = logging.getLogger(__name__)
+
+
+class SongComposer:
+    """Writes songs to a plan with a LineWriter, one continuous stream of model state."""
+
+    def __init__(self, writer: LineWriter, plan: Plan, candidates: int = 8,
+                 clean: bool = True) -> None:
+        self.writer = writer
+        self.plan = plan
+        self.lines = SongLineWriter(writer, RhymeBook(writer.sampler.vocab.chars), candidates,
+                                    plan.syllables, clean=clean)
+        self._seed_text: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def temperature(self) -> float:
+        """The sampling temperature in use."""
+        return self.writer.sampler.temperature
+
+    def set_temperature(self, value: float) -> None:
+        """Change the temperature of lines not yet written."""
+        self.writer.sampler.temperature = value
+
+    def reseed(self, text: str) -> None:
+        """The next line written starts from this start string."""
+        check_seed_text(self.writer.sampler.vocab, text)
+        with self._lock:
+            self._seed_text = text
+
+    def _line(self, rhyme_with: str | None, start_rhyme: int,
+              used: frozenset[str]) -> tuple[str, str]:
+        with self._lock:
+            seed, self._seed_text = self._seed_text, None
+        if seed is not None:
+            self.writer.prime(seed)
+        line = self.lines.write(rhyme_with, start_rhyme, used)
+        return line.text, line.word
+
+    def write(self, on_line: Callable[[int, int, str], None] | None = None) -> Song:
+        """Write the next song."""
+        return write_song(self.plan, self._line, on_line)
+
+
+class SongLines:
+    """A line source of songs one after another (a stanza break between songs).
+
+    A thread writes ahead (at most one song beyond the one being sung), line by line in
+    writing order (the chorus first), so the daemon finds each line ready. ``chorus_next``
+    makes the current song's chorus the next stanza sung.
+    """
+
+    def __init__(self, composer: SongComposer, songs: int | None = None) -> None:
+        self.composer = composer
+        self.plan = composer.plan
+        self.songs = songs
+        self._cond = threading.Condition()
+        self._written: list[dict[tuple[int, int], str]] = []  # per song: (stanza, i) -> text
+        self._titles: list[str] = []
+        self._finished = 0  # songs completely written
+        self._failed = False
+        self._stop = False
+        self._song = -1  # the song being sung
+        self._todo: list[tuple[int, int]] = []  # (stanza, line) still to sing; (-1, -1): break
+        self._chorus = False
+        self._thread = threading.Thread(target=self._work, name="lyricbridge-songs",
+                                        daemon=True)
+        self._thread.start()
+
+    # The daemon's controls reach the composer.
+    @property
+    def temperature(self) -> float:
+        return self.composer.temperature
+
+    def set_temperature(self, value: float) -> None:
+        self.composer.set_temperature(value)
+
+    def reseed(self, text: str) -> None:
+        self.composer.reseed(text)
+
+    def chorus_next(self) -> bool:
+        """Sing the chorus next (after the line already sent); False if the form has none."""
+        if "chorus" not in self.plan.form:
+            return False
+        with self._cond:
+            self._chorus = True
+        return True
+
+    def close(self) -> None:
+        """Stop writing."""
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+
+    def _work(self) -> None:
+        n = 0
+        try:
+            while self.songs is None or n < self.songs:
+                with self._cond:
+                    while not self._stop and n > self._song + 1:
+                        self._cond.wait()
+                    if self._stop:
+                        return
+                    self._written.append({})
+                    self._titles.append("")
+
+                def heard(stanza: int, index: int, text: str, song: int = n) -> None:
+                    with self._cond:
+                        self._written[song][(stanza, index)] = text
+                        if not self._titles[song]:
+                            self._titles[song] = text.strip().rstrip(",.;:!?-'\" ")
+                        self._cond.notify_all()
+
+                song = self.composer.write(heard)
+                with self._cond:
+                    self._titles[n] = song.title
+                    self._finished = n + 1
+                    self._cond.notify_all()
+                n += 1
+        except Exception:  # a writing bug ends the songs; the daemon then stops cleanly
+            log.exception("song writing failed")
+            with self._cond:
+                self._failed = True
+                self._cond.notify_all()
+
+    def _start_song(self) -> bool:
+        if self.songs is not None and self._song + 1 >= self.songs:
+            return False
+        self._song += 1
+        self._todo = []
+        for k, stanza in enumerate(self.plan.stanzas()):
+            if k:
+                self._todo.append((-1, -1))
+            self._todo.extend((stanza, i) for i in range(self.plan.lines))
+        self._cond.notify_all()
+        return True
+
+    def _jump_to_chorus(self) -> None:
+        chorus = self.plan.stanzas()[self.plan.form.index("chorus")]
+        rest = self._todo
+        # Skip what is left of the current stanza, and a chorus that would follow anyway.
+        while rest and rest[0] != (-1, -1):
+            rest = rest[1:]
+        if rest[1:2] == [(chorus, 0)]:
+            rest = rest[1 + self.plan.lines :]
+        self._todo = [(-1, -1)] + [(chorus, i) for i in range(self.plan.lines)] + rest
+
+    def next_line(self) -> Lyric | None:
+        with self._cond:
+            if self._chorus:
+                self._chorus = False
+                if self._song >= 0:
+                    self._jump_to_chorus()
+            if not self._todo:
+                first = self._song < 0
+                if not self._start_song():
+                    return None
+                if not first:
+                    return Lyric("")  # a stanza break between songs
+            stanza, index = self._todo.pop(0)
+            song = self._song
+            if stanza < 0:
+                return Lyric("", "", -1, self._titles[song] if song < len(self._titles) else "")
+            while (len(self._written) <= song or (stanza, index) not in self._written[song]) \
+                    and not self._failed:
+                self._cond.wait()
+            if self._failed:
+                return None
+            return Lyric(self._written[song][(stanza, index)], self.plan.form[stanza], index,
+                         self._titles[song])
