@@ -14,6 +14,7 @@ from bridge import protocol
 from bridge.cli.base import cli, load_model, log, model_option, sampling_options, target_options
 from bridge.commands import MAX_BPM, MIN_BPM
 from bridge.errors import BridgeError
+from bridge.web import WebAddress, start_web, web_option
 
 
 @cli.command()
@@ -32,10 +33,11 @@ from bridge.errors import BridgeError
               help="UDP port for live control from Sonic Pi (0: none).")
 @click.option("--control-host", default=protocol.DEFAULT_HOST, show_default=True,
               help="Address the control port binds (OSC has no authentication).")
+@web_option
 def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
         seed_text: str | None, seed: int | None, clean: bool, control_port: int,
-        control_host: str) -> None:
+        control_host: str, web: WebAddress | None) -> None:
     """Stream lyric lines to Sonic Pi, one datagram per line, until Ctrl-C.
 
     Load sonicpi/lyrics_melody.rb in Sonic Pi first to hear them.
@@ -45,6 +47,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
       lyricbridge run                          # sing generated lines
       lyricbridge run --text song.txt --loop   # sing your own words, forever
       echo "Twinkle twinkle" | lyricbridge run --text - --lines 1
+      lyricbridge run --web 8000               # and open http://127.0.0.1:8000/
     """
     import queue
 
@@ -58,6 +61,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
 
     source: LineSource
     check_seed: Callable[[str], str] | None = None
+    lyric_model = None
     if text_file is not None:
         source = TextLines(read_text(text_file, what="--text file"), loop=loop)
     else:
@@ -79,6 +83,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
         with OscSender(host, port) as sender:
             daemon = Daemon(source, sender, bpm=bpm, max_lines=max_lines, out=sys.stdout,
                             commands=commands)
+            page = start_web(web, daemon, lyric_model, check_seed, clean) if web else None
             previous = signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
             log.info("streaming to %s:%d at %g bpm", host, port, bpm)
             try:
@@ -87,6 +92,8 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
                 stats = daemon.stats
             finally:
                 signal.signal(signal.SIGTERM, previous)
+                if page is not None:
+                    page.stop()
     finally:
         if listener is not None:
             listener.close()
