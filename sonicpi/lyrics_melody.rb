@@ -23,6 +23,13 @@
 # loop's own time; looking again every sixteenth can never miss a line.
 # Re-running this file swaps in the new code without starting new loops,
 # so nothing plays twice, and the singer keeps its place in the inbox.
+#
+# As each line starts, the singer tells the bridge "/lyricbridge/sung" with the line's seq
+# (its web page lights the syllables from that moment). Sonic Pi sends it on its own clock,
+# like a note: the code runs ahead of the sound (sched_ahead_time), and the message
+# leaves when the line starts to be heard, not when the code runs. It is only
+# information; with no bridge listening nothing happens. Another bridge port:
+#   set :lyricbridge_bridge_port, 4581
 
 # The notes we sing: E minor pentatonic (E G A B D) from E3 up to E5.
 define :lyricbridge_notes do
@@ -54,6 +61,10 @@ define :lyricbridge_sing_line do |lyric|
   use_synth :tri                                # a soft, clear singing voice
   use_random_seed lyric[0]                       # the same line number makes the same choices
   cue :lyricbridge_line, bpm: bpm, bars: bars   # tell tabla_groove.rb a line starts now
+  with_osc_logging false do                     # tell the bridge: this line is heard now
+    osc_send get(:lyricbridge_bridge_host, "127.0.0.1"), get(:lyricbridge_bridge_port, 4580),
+      "/lyricbridge/sung", lyric[0]
+  end
   puts "sing: " + lyric[4].dup.force_encoding("UTF-8")
   pos = get(:lyricbridge_position, 5)           # start where the last line ended
   now = 0

@@ -68,7 +68,7 @@ def test_oversized_line_is_refused() -> None:
 
 
 def test_ruby_files_use_only_protocol_addresses() -> None:
-    known = {protocol.LINE_ADDRESS, *protocol.CONTROL_ADDRESSES}
+    known = {protocol.LINE_ADDRESS, protocol.SUNG_ADDRESS, *protocol.CONTROL_ADDRESSES}
     used: set[str] = set()
     for rb in SONICPI.rglob("*.rb"):
         used |= set(re.findall(r"/lyricbridge/[a-z-]+", rb.read_text()))
