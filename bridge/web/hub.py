@@ -76,12 +76,15 @@ class Hub:
                 self._drop(q)
 
     def _drop(self, q: asyncio.Queue[str | None]) -> None:
-        self.clients.discard(q)
         self.dropped += 1
+        self._end(q)
+        log.info("web: dropped a client that fell %d events behind", CLIENT_QUEUE)
+
+    def _end(self, q: asyncio.Queue[str | None]) -> None:
+        self.clients.discard(q)
         while not q.empty():
             q.get_nowait()
         q.put_nowait(None)  # ends that client's stream; its browser reconnects
-        log.info("web: dropped a client that fell %d events behind", CLIENT_QUEUE)
 
     def snapshot(self, **extra: Any) -> str:
         """The first event a new client gets: the state and the recent lines."""
@@ -103,5 +106,4 @@ class Hub:
     def close(self) -> None:
         """End every client's stream (the bridge is stopping)."""
         for q in list(self.clients):
-            self._drop(q)
-        self.dropped = 0
+            self._end(q)
