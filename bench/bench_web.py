@@ -8,7 +8,8 @@ machine the noise of other work shows as the difference between the two baseline
 For every datagram the bridge sends to Sonic Pi (here a UDP socket this script owns) its
 lateness is measured against the bridge's own schedule: a line is due when the one before it
 starts, i.e. the first datagram's arrival plus the lengths of the lines before it minus one
-(one line of look-ahead). The bridge's RSS is sampled twice a second, its CPU time per phase.
+(one line of look-ahead), counted from the earliest datagram of the run. The bridge's RSS is
+sampled twice a second, its CPU time per phase. The clients run in a process of their own.
 Needs the web extra (pip install -e '.[web]').
 
     .venv/bin/python bench/bench_web.py [--seconds 60] [--clients 50] [--bpm 240]
@@ -73,7 +74,9 @@ def lateness(got: list[tuple[float, float, int]]) -> list[tuple[float, float]]:
         starts.append(start)
     for k in range(2, len(got)):
         out.append((got[k][0], got[k][0] - starts[k - 1]))
-    return out
+    # The first datagram's own delay is unknown: count from the earliest one (lateness 0).
+    early = min((x for _, x in out), default=0.0)
+    return [(t, x - early) for t, x in out]
 
 
 async def clients(port: int, count: int, stop: asyncio.Event, events: list[int]) -> None:
@@ -82,17 +85,17 @@ async def clients(port: int, count: int, stop: asyncio.Event, events: list[int])
         writer.write(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                      "Accept: text/event-stream\r\n\r\n".encode())
         await writer.drain()
-        while not stop.is_set():
-            try:
-                chunk = await asyncio.wait_for(reader.read(65536), 0.5)
-            except TimeoutError:
-                continue
-            if not chunk:
-                break
-            events[i] += chunk.count(b"data: ")
-        writer.close()  # every browser closes at once
+        try:
+            while chunk := await reader.read(65536):  # idle until the bridge sends
+                events[i] += chunk.count(b"data: ")
+        finally:
+            writer.close()  # every browser closes at once
 
-    await asyncio.gather(*(one(i) for i in range(count)))
+    tasks = [asyncio.create_task(one(i)) for i in range(count)]
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def summary(name: str, values: list[float]) -> str:
@@ -183,6 +186,9 @@ def main() -> None:
         values = [x for t, x in late if a <= t < b]
         maxima.append(max(values) if values else 0.0)
         print(summary(name, values))
+        worst = sorted(((x, t - a) for t, x in late if a <= t < b), reverse=True)[:3]
+        print(f"{'worst at':>22}: " + ", ".join(f"{x * 1000:.0f} ms after {at:.0f} s"
+                                                 for x, at in worst))
     print(f"{'events per client':>22}: min {min(counts)}, max {max(counts)} "
           f"(each client got the live stream)")
     for i, (name, a, b) in enumerate(phases):
