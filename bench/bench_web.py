@@ -32,6 +32,8 @@ from pathlib import Path
 import psutil
 from pythonosc.osc_message import OscMessage
 
+from bridge.protocol import LINE_ADDRESS
+
 VERSES = """\
 Over the hill the lanterns glow,
 Down in the valley the rivers flow.
@@ -60,7 +62,8 @@ class Receiver:
                 continue
             t = time.monotonic()
             msg = OscMessage(data)
-            self.got.append((t, float(msg.params[1]), int(msg.params[2])))
+            if msg.address == LINE_ADDRESS:  # not the bridge's pings, if it sends any
+                self.got.append((t, float(msg.params[1]), int(msg.params[2])))
 
 
 def lateness(got: list[tuple[float, float, int]]) -> list[tuple[float, float]]:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bridge.errors import InputError
 from bridge.protocol import LineMessage, decode_line
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,7 +51,11 @@ class OscListener:
                 data, _ = self.sock.recvfrom(65536)
             except TimeoutError:
                 continue
-            self.received.append((time.time(), decode_line(data)))
+            try:
+                line = decode_line(data)
+            except InputError:  # not a line (a ping from the bridge, say): not counted
+                continue
+            self.received.append((time.time(), line))
 
     def count(self) -> int:
         return len(self.received)
