@@ -175,6 +175,35 @@ def test_an_out_of_range_bpm_shows_an_error_and_changes_nothing(driver: Any,
     assert not js_errors(driver)
 
 
+def test_dark_theme_follows_the_browser_and_big_mode_shows_only_the_words(
+        driver: Any, text_bridge: Bridge) -> None:
+    def background() -> str:
+        return str(driver.execute_script(
+            "return getComputedStyle(document.body).backgroundColor"))
+
+    open_page(driver, text_bridge.url)
+    light = background()
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+        "features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    try:
+        dark = background()
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    assert light != dark
+    line_size = "return parseFloat(getComputedStyle(document.getElementById('current')).fontSize)"
+    normal = driver.execute_script(line_size)
+    by(driver, "big").click()
+    try:
+        assert by(driver, "big").get_attribute("aria-pressed") == "true"
+        assert driver.execute_script(line_size) > normal
+        assert not by(driver, "pause").is_displayed()  # the controls step aside
+        assert by(driver, "current-line").is_displayed()
+    finally:
+        by(driver, "big").click()
+    assert by(driver, "pause").is_displayed()
+    assert not js_errors(driver)
+
+
 def test_the_screenshot(driver: Any, text_bridge: Bridge, tmp_path: Path) -> None:
     """The page as the README shows it (kept when LYRICBRIDGE_SCREENSHOT names a file)."""
     open_page(driver, text_bridge.url)
