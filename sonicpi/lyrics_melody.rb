@@ -30,7 +30,10 @@
 # "/lyricbridge/sung" with the line's number, and when the ears start afresh (Sonic Pi
 # restarted, or Stop then Run) they send -1 at once. That is how the bridge knows what was
 # really sung: after a restart it sends again what was lost, so the song goes on
-# where it stopped. No bridge listening? The messages are simply lost; nothing breaks.
+# where it stopped, and its web page lights the syllables from that moment. The singer's
+# message leaves on Sonic Pi's own clock, like a note: when the line starts to be heard,
+# not when the code runs (sched_ahead_time earlier). No bridge listening? The messages
+# are simply lost; nothing breaks.
 
 # Where the bridge listens (its --control-port) and its --control-token (nil: none).
 set :lyricbridge_bridge, ["127.0.0.1", 4580]

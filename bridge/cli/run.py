@@ -15,6 +15,7 @@ from bridge.cli.base import cli, load_model, log, model_option, sampling_options
 from bridge.cli.song import make_plan, song_options
 from bridge.commands import MAX_BPM, MIN_BPM
 from bridge.errors import BridgeError
+from bridge.web import WebAddress, start_web, web_option
 
 
 @cli.command()
@@ -45,12 +46,13 @@ from bridge.errors import BridgeError
               help="Sing model-written songs one after another (the default without --text); "
                    "--no-song: free lines.")
 @song_options
+@web_option
 def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
         seed_text: str | None, seed: int | None, clean: bool, control_port: int,
         control_host: str, control_token: str | None, midi_port: str | None,
         midi_map: Path | None, songs: bool | None, form: str, schemes: tuple[str, ...],
-        lines_per_stanza: int, syllable_range: str) -> None:
+        lines_per_stanza: int, syllable_range: str, web: WebAddress | None) -> None:
     """Stream lyric lines to Sonic Pi, one datagram per line, until Ctrl-C.
 
     Load sonicpi/lyrics_melody.rb in Sonic Pi first to hear them.
@@ -62,6 +64,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
       lyricbridge run --text song.txt --loop   # sing your own words, forever
       echo "Twinkle twinkle" | lyricbridge run --text - --lines 1
       lyricbridge run --midi V49               # knobs, pads and keys steer it
+      lyricbridge run --web 8000               # and open http://127.0.0.1:8000/
     """
     import queue
 
@@ -77,6 +80,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
         check_token_needed(control_host, control_token)
     source: LineSource
     check_seed: Callable[[str], str] | None = None
+    lyric_model = None
     if text_file is not None:
         from bridge.cli.base import refuse_sampling_with_text
 
@@ -122,6 +126,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
             if midi is not None:
                 daemon.observers.append(midi.observe)
                 midi.start()
+            page = start_web(web, daemon, lyric_model, check_seed, clean) if web else None
             previous = signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
             log.info("streaming to %s:%d at %g bpm", host, port, bpm)
             try:
@@ -130,6 +135,8 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
                 stats = daemon.stats
             finally:
                 signal.signal(signal.SIGTERM, previous)
+                if page is not None:
+                    page.stop()
     finally:
         if listener is not None:
             listener.close()

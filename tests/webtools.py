@@ -1,0 +1,134 @@
+"""Helpers for the web page tests: a real ``lyricbridge run --web`` process, an OSC listener
+that stands in for Sonic Pi, and a headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bridge.errors import InputError
+from bridge.protocol import LineMessage, decode_line
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str, step: float = 0.05) -> Any:
+    """Poll ``check`` until it returns something true; fail with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(step)
+
+
+class OscListener:
+    """A UDP socket standing in for Sonic Pi's cue port: records every line datagram."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = int(self.sock.getsockname()[1])
+        self.received: list[tuple[float, LineMessage]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, _ = self.sock.recvfrom(65536)
+            except TimeoutError:
+                continue
+            try:
+                line = decode_line(data)
+            except InputError:  # not a line (a ping from the bridge, say): not counted
+                continue
+            self.received.append((time.time(), line))
+
+    def count(self) -> int:
+        return len(self.received)
+
+    def after(self, t: float) -> list[LineMessage]:
+        """Datagrams that arrived after wall time ``t``."""
+        return [m for at, m in list(self.received) if at > t]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.sock.close()
+
+
+class Bridge:
+    """``lyricbridge run --web ...`` in a subprocess, streaming to ``listener``."""
+
+    def __init__(self, args: Sequence[str], listener: OscListener, web: str = "0") -> None:
+        self.listener = listener
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "run", "--web", web, "--control-port", "0",
+             "--port", str(listener.port), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.err: list[str] = []
+        self.out: list[str] = []
+        for stream, sink in ((self.proc.stderr, self.err), (self.proc.stdout, self.out)):
+            threading.Thread(target=self._drain, args=(stream, sink), daemon=True).start()
+        line = wait_until(lambda: next((x for x in self.err if x.startswith("web page: ")),
+                                       None) or self.proc.poll() is not None, 30,
+                          "the bridge to print its web address")
+        if self.proc.poll() is not None:
+            raise AssertionError(f"the bridge exited: {''.join(self.err)}")
+        match = re.search(r"http://(\S+):(\d+)/(\?token=(\S+))?", line)
+        assert match, line
+        self.port = int(match.group(2))
+        self.token = match.group(4)
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    @staticmethod
+    def _drain(stream: Any, sink: list[str]) -> None:
+        for line in stream:
+            sink.append(line)
+
+    def log(self) -> str:
+        return "".join(self.err)
+
+    def stop(self) -> int:
+        """SIGTERM; the exit status (the run must end cleanly, web server and all)."""
+        self.proc.terminate()
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("the bridge did not stop within 10 s of SIGTERM") from None
+
+
+def chromium() -> Any:
+    """A headless Chromium under Selenium, keeping the browser's console log."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1000,900", "--disable-extensions"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(options=opts, service=Service(str(CHROMEDRIVER)))
+
+
+def js_errors(driver: Any) -> list[dict[str, Any]]:
+    """Errors in the browser's console since the last call (network answers excepted: the
+    tests provoke 4xx answers on purpose, and the page shows them)."""
+    return [e for e in driver.get_log("browser")
+            if e.get("level") == "SEVERE" and e.get("source") != "network"]
