@@ -23,6 +23,7 @@ from bridge.render import render_wav
 from bridge.rhythm import place_line
 from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi
 from bridge.sonicpi.procs import alive
+from bridge.sonicpi.server import SHM_DIR
 from tests.spi_helpers import live_descendants, names, udp_port_free, udp_ports
 
 #: Programs a render's own server starts; a Ctrl-C must stop every one of them.
@@ -66,6 +67,7 @@ class StderrWatch:
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stderr is not None
         self.lines: list[str] = []
+        self.closed = False
         self._cond = threading.Condition()
         self._stream = proc.stderr
         self._thread = threading.Thread(target=self._read, daemon=True)
@@ -76,11 +78,18 @@ class StderrWatch:
             with self._cond:
                 self.lines.append(line)
                 self._cond.notify_all()
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
 
     def wait_for(self, pattern: str, timeout: float) -> bool:
+        """True when a line matches; False on timeout or when the process closed stderr."""
         with self._cond:
-            return self._cond.wait_for(
-                lambda: any(re.search(pattern, line) for line in self.lines), timeout)
+            self._cond.wait_for(lambda: self._match(pattern) or self.closed, timeout)
+            return self._match(pattern)
+
+    def _match(self, pattern: str) -> bool:
+        return any(re.search(pattern, line) for line in self.lines)
 
     def text(self) -> str:
         self._thread.join(timeout=5)
@@ -106,6 +115,7 @@ def test_ctrl_c_during_render_stops_everything_it_started(
         started = live_descendants(proc.pid)
         ports = udp_ports(started)
         assert SERVER_PROGRAMS <= names(started)
+        (scsynth_port,) = udp_ports(p for p in started if names([p]) == {"scsynth"})
         assert len(ports) >= 6
         t0 = time.monotonic()
         proc.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
@@ -122,6 +132,7 @@ def test_ctrl_c_during_render_stops_everything_it_started(
     assert stop_seconds < 30
     assert not [p for p in started if alive(p)]
     assert all(udp_port_free(p) for p in ports)
+    assert not (SHM_DIR / f"SuperColliderServer_{scsynth_port}").exists()
     assert list(out_dir.iterdir()) == []  # no WAV, no partial recording
     assert list(temp.iterdir()) == []  # the server's run directory is gone too
 

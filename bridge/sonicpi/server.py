@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 BOOTED_LINE = "Sonic Pi Server successfully booted"
 BOOT_FAILURE = re.compile(r"Failed to start server|unavailable\. Perhaps|Unable to boot")
+#: Where scsynth keeps its shared memory (``SuperColliderServer_<port>``).
+SHM_DIR = Path("/dev/shm")
 _instances = itertools.count(1)
 
 
@@ -150,14 +152,22 @@ class HeadlessSonicPi(SonicPiClient):
         argv = ["jackd", "-n", self.jack_name, "--no-realtime", "-d", "dummy", "-r", "44100",
                 "-p", "1024"]
         jackd = self._jackd = self._spawn(argv, "jackd.log", env)
-        wait = subprocess.run(
-            ["jack_wait", "-s", self.jack_name, "-w", "-t", "15"],
-            env=env, capture_output=True, timeout=20, check=False,
-        )
-        if wait.returncode != 0 or jackd.poll() is not None:
-            raise SonicPiError(
-                f"jackd ({self.jack_name}) did not start: {self._tail('jackd.log')}"
+        # On a loaded machine a first client can fail to connect although jackd runs: ask
+        # again while it does.
+        deadline = time.monotonic() + min(self.boot_timeout, 30.0)
+        while True:
+            wait = subprocess.run(
+                ["jack_wait", "-s", self.jack_name, "-w", "-t", "10"],
+                env=env, capture_output=True, text=True, timeout=15, check=False,
             )
+            if wait.returncode == 0 and jackd.poll() is None:
+                return
+            if jackd.poll() is not None or time.monotonic() > deadline:
+                said = " | ".join((wait.stdout + wait.stderr).strip().splitlines()[-2:])
+                raise SonicPiError(f"jackd ({self.jack_name}) did not start: "
+                                   f"{self._tail('jackd.log')} (jack_wait: {said})")
+            log.debug("jack_wait failed (%s); asking again", wait.returncode)
+            time.sleep(0.2)
 
     def _start_server(self, env: dict[str, str]) -> None:
         assert self._ports is not None
@@ -221,6 +231,10 @@ class HeadlessSonicPi(SonicPiClient):
             self._send.close()
             self._send = None
         survivors = [p for p in self._tree.known() if alive(p)]
+        if self._ports is not None and not survivors:
+            # scsynth leaves its shared memory behind when it is killed.
+            with contextlib.suppress(OSError):
+                (SHM_DIR / f"SuperColliderServer_{self._ports.scsynth}").unlink()
         if self._popens:
             log.info("headless Sonic Pi stopped in %.1f s", time.monotonic() - t0)
         self._popens, self._gui, self._server, self._jackd = [], None, None, None
