@@ -16,6 +16,7 @@ from pythonosc.osc_message import OscMessage
 from bridge import protocol
 from bridge.commands import Command, check_bpm
 from bridge.errors import InputError
+from bridge.udp import serve_datagrams
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,6 @@ class ControlListener:
                 "choose another --control-port or stop the program using it"
             ) from None
         self.port = self._sock.getsockname()[1]
-        self._sock.settimeout(0.2)
         self._stop = threading.Event()
         self._window = (0.0, 0)
         self._thread = threading.Thread(target=self._serve, name="lyricbridge-control",
@@ -142,18 +142,13 @@ class ControlListener:
         self._sock.close()
 
     def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, sender = self._sock.recvfrom(65536)
-            except TimeoutError:
-                continue
-            except OSError as e:
-                log.warning("control socket error (%s); still listening", e)
-                continue
-            try:
-                self.commands.put(parse_command(data, self.check_seed_text, self.token))
-            except InputError as e:
-                self._reject(f"ignored control datagram from {sender[0]}:{sender[1]}: {e}")
+        serve_datagrams(self._sock, self._handle, self._stop, keep_going_on_error=True)
+
+    def _handle(self, data: bytes, sender: tuple[str, int]) -> None:
+        try:
+            self.commands.put(parse_command(data, self.check_seed_text, self.token))
+        except InputError as e:
+            self._reject(f"ignored control datagram from {sender[0]}:{sender[1]}: {e}")
 
     def _reject(self, message: str) -> None:
         now = time.monotonic()

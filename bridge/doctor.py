@@ -22,9 +22,9 @@ def run_checks(model_dir: Path | None, host: str, port: int) -> list[tuple[bool,
                               f"{len(model.vocab)} characters"))
     except BridgeError as e:
         results.append((False, f"{e} (or sing your own words: lyricbridge run --text FILE)"))
-    from bridge.render import sonicpi_dir
+    from bridge.sonicpi.files import MELODY_FILE, sonicpi_dir
 
-    melody = sonicpi_dir() / "lyrics_melody.rb"
+    melody = sonicpi_dir() / MELODY_FILE
     step = f'start Sonic Pi, then run_file "{melody}" in a buffer (or paste that file)'
     try:
         heard = probe_listener(host, port, osc_message(PING_ADDRESS, 1))

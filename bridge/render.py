@@ -9,15 +9,14 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from bridge.daemon import Daemon, Stats, seconds_per_bar
 from bridge.errors import SonicPiError
 from bridge.lines import TextLines
-from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi, check_installed, error_text
+from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi, check_installed, error_text, sonicpi_dir
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +39,6 @@ class RenderResult:
     datagrams: int
     render_seconds: float
     ports: tuple[int, ...] = ()
-
-
-def sonicpi_dir() -> Path:
-    """The folder holding the shipped ``.rb`` files (package ``bridge.ruby``, or the checkout)."""
-    candidates = [Path(__file__).resolve().parent.parent / "sonicpi"]
-    with contextlib.suppress(ModuleNotFoundError):
-        candidates.insert(0, Path(str(resources.files("bridge.ruby"))))
-    for candidate in candidates:
-        if (candidate / DEFAULT_LOOP_NAMES[0]).is_file():
-            return candidate
-    raise SonicPiError(f"cannot find {DEFAULT_LOOP_NAMES[0]}; reinstall lyricbridge")
 
 
 def default_loop_files() -> list[Path]:
@@ -103,17 +91,32 @@ def _trim(raw: Path, out: Path) -> None:
 
 def _record(spi: HeadlessSonicPi, lines: Sequence[str], bpm: float, loop_files: Sequence[Path],
             raw: Path, tail: float) -> tuple[Stats, float]:
+    earlier_errors = len(spi.errors())
     for f in loop_files:
         spi.run_file(Path(f))
     spi.start_recording()
-    stats = _stream(spi, lines, bpm)
-    music = _wait_for_music_end(stats, bpm, tail)
-    spi.stop_recording()
+    log.info("recording %d lines at %g bpm", len(lines), bpm)
+    try:
+        stats = _stream(spi, lines, bpm)
+        music = _wait_for_music_end(stats, bpm, tail)
+    finally:
+        spi.stop_recording()
     spi.save_recording(raw)
-    if spi.errors():
-        raise SonicPiError(f"Sonic Pi reported an error while rendering: "
-                           f"{error_text(spi.errors()[0])}")
+    errors = spi.errors()[earlier_errors:]
+    if errors:
+        raise SonicPiError(f"Sonic Pi reported an error while rendering: {error_text(errors[0])}")
     return stats, music
+
+
+@contextlib.contextmanager
+def _server(spi: HeadlessSonicPi | None, work: Path, boot_timeout: float
+            ) -> Iterator[HeadlessSonicPi]:
+    """The caller's running server as it is, or a private one stopped after the block."""
+    if spi is not None:
+        yield spi
+        return
+    with HeadlessSonicPi(work, boot_timeout=boot_timeout) as own:
+        yield own
 
 
 def render_wav(
@@ -125,13 +128,16 @@ def render_wav(
     tail: float = 1.5,
     run_dir: Path | None = None,
     boot_timeout: float = 60.0,
+    spi: HeadlessSonicPi | None = None,
 ) -> RenderResult:
-    """Sing ``lines`` through a private headless Sonic Pi and write the result to ``out_path``.
+    """Sing ``lines`` through a headless Sonic Pi and write the result to ``out_path``.
 
-    Boots its own server (free ports, own jackd), runs ``loop_files`` (default:
-    lyrics_melody.rb and tabla_groove.rb), records while streaming the lines with the
-    daemon's look-ahead, trims the silence at both ends, and writes the WAV atomically.
-    Everything it started is stopped, also on Ctrl-C or an error.
+    Boots its own server (free ports, own jackd) unless ``spi``, a started server, is given:
+    then that one is used and left running, with the loops it ran. Runs ``loop_files``
+    (default: lyrics_melody.rb and tabla_groove.rb), records while streaming the lines with
+    the daemon's look-ahead, trims the silence at both ends, and writes the WAV atomically.
+    Everything it started is stopped and every temporary file removed, also on Ctrl-C or an
+    error; ``out_path`` is then left as it was.
     """
     t0 = time.monotonic()
     out_path = Path(out_path).resolve()
@@ -141,9 +147,9 @@ def render_wav(
     raw = out_path.with_name(f".{out_path.name}.{os.getpid()}.raw.wav")
     tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp.wav")
     try:
-        with HeadlessSonicPi(work, boot_timeout=boot_timeout) as spi:
-            stats, music = _record(spi, lines, bpm, files, raw, tail)
-            ports = spi.ports.all()
+        with _server(spi, work, boot_timeout) as server:
+            stats, music = _record(server, lines, bpm, files, raw, tail)
+            ports = server.ports.all()
         _trim(raw, tmp)
         seconds = wav_seconds(tmp)
         if seconds <= 0:

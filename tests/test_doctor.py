@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -35,3 +38,15 @@ def test_doctor_with_a_listener_and_no_model(tmp_path: Path) -> None:
     assert "[!!] model directory not found" in result.output
     assert f"[ok] something listens at 127.0.0.1:{port}" in result.output
     assert data.startswith(b"/lyricbridge/ping")
+
+
+def test_doctor_does_not_load_the_renderer(tmp_path: Path) -> None:
+    code = ("import sys\nfrom bridge.doctor import run_checks\n"
+            "run_checks(None, '127.0.0.1', 9)\nprint(sorted(m for m in sys.modules "
+            "if m.startswith('bridge.')))")
+    env = {**os.environ, "LYRICBRIDGE_MODEL": str(tmp_path / "none")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True)
+    loaded = done.stdout
+    assert "'bridge.sonicpi.files'" in loaded
+    assert "'bridge.render'" not in loaded and "'bridge.daemon'" not in loaded

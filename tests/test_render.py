@@ -1,50 +1,33 @@
-"""``render_wav``: a real headless Sonic Pi sings lines into a trimmed, non-silent WAV."""
+"""``render_wav``: a real headless Sonic Pi sings lines into a trimmed, non-silent WAV.
+
+The WAV test renders through the session's Sonic Pi; the Ctrl-C test interrupts a real
+``lyricbridge render`` (which boots its own server) and watches only that render's processes.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-import bridge.render
-import bridge.sonicpi
+import bridge.sonicpi.install
 from bridge.errors import SonicPiError
 from bridge.render import render_wav
 from bridge.rhythm import place_line
-from bridge.sonicpi import APT_INSTALL, udp_port_free
+from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi
+from bridge.sonicpi.procs import alive
+from bridge.sonicpi.server import SHM_DIR
+from tests.spi_helpers import live_descendants, names, udp_port_free, udp_ports
 
-#: Programs a render starts (directly or through the Sonic Pi server).
-SERVER_PROGRAMS = {"jackd", "ruby", "scsynth", "beam.smp", "erl_child_setup", "o2m", "m2o"}
-
-
-def live_server_pids() -> set[int]:
-    """Pids of running (not zombie) processes named like the ones a render starts."""
-    found = set()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        name, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2]
-        if name in SERVER_PROGRAMS and state != "Z":
-            found.add(int(pid))
-    return found
-
-
-def children_of_this_process() -> list[int]:
-    me = os.getpid()
-    kids = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2 :].split()[1]) == me:
-            kids.append(int(pid))
-    return kids
+#: Programs a render's own server starts; a Ctrl-C must stop every one of them.
+SERVER_PROGRAMS = {"jackd", "ruby", "scsynth", "beam.smp"}
 
 
 def sox_stat(path: Path) -> dict[str, float]:
@@ -59,11 +42,13 @@ def sox_stat(path: Path) -> dict[str, float]:
 
 
 @pytest.mark.sonicpi
-def test_render_writes_a_trimmed_non_silent_wav(tmp_path: Path, verses: tuple[str, ...]) -> None:
+def test_render_writes_a_trimmed_non_silent_wav(
+    sonic_pi: HeadlessSonicPi, tmp_path: Path, verses: tuple[str, ...]
+) -> None:
     lines, bpm = list(verses[:3]), 120.0
-    before, kids_before = live_server_pids(), set(children_of_this_process())
+    server_before, ours_before = sonic_pi.pids(), live_descendants()
     out = tmp_path / "song.wav"
-    result = render_wav(out, lines, bpm=bpm)
+    result = render_wav(out, lines, bpm=bpm, spi=sonic_pi)
     assert result.path == out and out.is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["song.wav"]  # no temp files left
     stats = sox_stat(out)
@@ -71,32 +56,92 @@ def test_render_writes_a_trimmed_non_silent_wav(tmp_path: Path, verses: tuple[st
     music = sum(place_line(line).bars for line in lines) * 4 * 60 / bpm
     assert abs(stats["Length (seconds)"] - music) <= 0.2 * music
     assert result.lines == 3 and result.datagrams == 3
-    assert not set(children_of_this_process()) - kids_before  # the session's server may run
-    assert not live_server_pids() - before
-    assert all(udp_port_free(p) for p in result.ports)
+    assert result.ports == sonic_pi.ports.all()  # sung by the session's server
+    assert sonic_pi.pids() == server_before  # which still runs, as it was
+    assert live_descendants() == ours_before  # and no other server was started
+
+
+class StderrWatch:
+    """Read a process's stderr in a thread; wait for a line that matches."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        self.lines: list[str] = []
+        self.closed = False
+        self._cond = threading.Condition()
+        self._stream = proc.stderr
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        for line in self._stream:
+            with self._cond:
+                self.lines.append(line)
+                self._cond.notify_all()
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+    def wait_for(self, pattern: str, timeout: float) -> bool:
+        """True when a line matches; False on timeout or when the process closed stderr."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._match(pattern) or self.closed, timeout)
+            return self._match(pattern)
+
+    def _match(self, pattern: str) -> bool:
+        return any(re.search(pattern, line) for line in self.lines)
+
+    def text(self) -> str:
+        self._thread.join(timeout=5)
+        return "".join(self.lines)
 
 
 @pytest.mark.sonicpi
-def test_ctrl_c_during_render_stops_everything(
-    tmp_path: Path, verses: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+def test_ctrl_c_during_render_stops_everything_it_started(
+    tmp_path: Path, verses_file: Path
 ) -> None:
-    def interrupted(*args: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(bridge.render, "_stream", interrupted)
-    before, kids_before = live_server_pids(), set(children_of_this_process())
-    out = tmp_path / "song.wav"
-    with pytest.raises(KeyboardInterrupt):
-        render_wav(out, list(verses[:1]))
-    assert list(tmp_path.iterdir()) == []
-    assert not set(children_of_this_process()) - kids_before
-    assert not live_server_pids() - before
+    out_dir, temp = tmp_path / "out", tmp_path / "tmp"
+    out_dir.mkdir()
+    temp.mkdir()
+    out = out_dir / "song.wav"
+    cmd = [sys.executable, "-m", "bridge", "render", str(out), "--text", str(verses_file),
+           "--lines", "4", "--bpm", "60"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(temp)})
+    watch = StderrWatch(proc)
+    try:
+        assert watch.wait_for(r"^recording \d+ lines", timeout=120), watch.lines
+        time.sleep(0.5)  # the lines are streaming now
+        started = live_descendants(proc.pid)
+        ports = udp_ports(started)
+        assert SERVER_PROGRAMS <= names(started)
+        (scsynth_port,) = udp_ports(p for p in started if names([p]) == {"scsynth"})
+        assert len(ports) >= 6
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
+        proc.wait(timeout=60)
+        stop_seconds = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = watch.text()
+    assert proc.returncode != 0
+    assert "Traceback" not in err, err
+    assert "headless Sonic Pi stopped" in err
+    assert stop_seconds < 30
+    assert not [p for p in started if alive(p)]
+    assert all(udp_port_free(p) for p in ports)
+    assert not (SHM_DIR / f"SuperColliderServer_{scsynth_port}").exists()
+    assert list(out_dir.iterdir()) == []  # no WAV, no partial recording
+    assert list(temp.iterdir()) == []  # the server's run directory is gone too
 
 
 def test_render_without_sonic_pi_names_the_install_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bridge.sonicpi, "REQUIRED_PROGRAMS", ("no-such-sonic-pi-program",))
+    monkeypatch.setattr(bridge.sonicpi.install, "REQUIRED_PROGRAMS",
+                        ("no-such-sonic-pi-program",))
     with pytest.raises(SonicPiError, match=re.escape(APT_INSTALL)):
         render_wav(tmp_path / "x.wav", ["la la la"])
     assert list(tmp_path.iterdir()) == []

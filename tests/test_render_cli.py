@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import bridge.sonicpi
+import bridge.sonicpi.install
 from bridge.cli import cli
 from bridge.sonicpi import APT_INSTALL
 
@@ -28,7 +28,8 @@ def test_render_command_writes_a_wav(tmp_path: Path, verses_file: Path) -> None:
 def test_render_without_the_server_is_one_line_with_the_install_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verses_file: Path
 ) -> None:
-    monkeypatch.setattr(bridge.sonicpi, "REQUIRED_PROGRAMS", ("no-such-sonic-pi-program",))
+    monkeypatch.setattr(bridge.sonicpi.install, "REQUIRED_PROGRAMS",
+                        ("no-such-sonic-pi-program",))
     r = CliRunner().invoke(cli, ["render", str(tmp_path / "x.wav"), "--text", str(verses_file)])
     assert r.exit_code == 1
     error = r.output.strip().splitlines()[-1]
