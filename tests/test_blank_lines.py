@@ -86,9 +86,19 @@ def test_generate_stops_with_one_line(blank_models: dict[str, Path], name: str) 
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_run_exits_instead_of_spinning(blank_models: dict[str, Path], name: str) -> None:
-    proc = _lyricbridge("run", "--model", str(blank_models[name]), "--lines", "2",
+    proc = _lyricbridge("run", "--no-song", "--model", str(blank_models[name]), "--lines", "2",
                         "--control-port", "0", "--port", "9")
     _one_error(proc, MODELS[name][1])
+
+
+def test_songs_from_a_newline_model_end_instead_of_spinning(
+        blank_models: dict[str, Path]) -> None:
+    # A song line is sampled past the newline until it is long enough and ends on a chosen
+    # word, so such a model still gives lines, and the run ends after --lines.
+    proc = _lyricbridge("run", "--model", str(blank_models["only newlines"]), "--lines", "3",
+                        "--control-port", "0", "--port", "9")
+    assert proc.returncode == 0, proc.stderr
+    assert "sent 3 lines" in proc.stderr
 
 
 def test_model_card_samples_stop_with_a_model_error(blank_models: dict[str, Path]) -> None:
