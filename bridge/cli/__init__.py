@@ -10,7 +10,7 @@ import os
 # One BLAS thread keeps the sampler's small matrix-vector steps steady; set before numpy loads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from bridge.cli import doctor, render, run, text, train  # noqa: E402,F401  (register commands)
+from bridge.cli import doctor, jam, render, run, text, train  # noqa: E402,F401  (register commands)
 from bridge.cli.base import cli  # noqa: E402
 
 
