@@ -47,10 +47,23 @@ define :lyricbridge_next_position do |pos, stress, mark|
   pos
 end
 
+# Jam mode (lyricbridge jam): a line may end with its start time on the performers' shared
+# clock (epoch seconds as a string, after the section and index). Wait for that moment, less
+# the sched-ahead time (notes sound that much after the loop's time), so every performer's
+# Sonic Pi starts the line together. A line without it is sung at once, as always.
+define :lyricbridge_wait_for_start do |lyric|
+  at = lyric[7 + 5 * lyric[3]]
+  if at.is_a?(String) && !at.empty?
+    wait = at.to_f - current_sched_ahead_time - current_time.to_f
+    sleep wait * lyric[1] / 60.0 if wait > 0   # sleep counts beats at the line's bpm
+  end
+end
+
 # Sing one line: one note per syllable, then rest until the line's last bar ends.
 define :lyricbridge_sing_line do |lyric|
   bpm, bars, count = lyric[1], lyric[2], lyric[3]
   use_bpm bpm
+  lyricbridge_wait_for_start lyric
   use_synth :tri                                # a soft, clear singing voice
   use_random_seed lyric[0]                       # the same line number makes the same choices
   cue :lyricbridge_line, bpm: bpm, bars: bars   # tell tabla_groove.rb a line starts now

@@ -24,8 +24,8 @@ log = logging.getLogger("lyricbridge")
 #: A line goes to Sonic Pi this long before it starts (more than Sonic Pi's 0.5 s
 #: sched-ahead time plus the singer's quarter-beat look for new lines).
 SEND_LEAD_S = 0.8
-#: A line that began more than this long ago is skipped, not sung late.
-LATE_S = 0.25
+#: A line whose start is already this far past is skipped, not sung late.
+LATE_S = 0.0
 
 
 @dataclass
