@@ -46,9 +46,36 @@ def _peer_name(conn: Any) -> str:
         return "an unknown address"
 
 
+#: A refusal is logged at most once per this many seconds for one host (peers retry often).
+REFUSAL_LOG_EVERY_S = 10.0
+#: A listed peer is reported as keeping another secret after this many failed handshakes.
+HANDSHAKE_FAILURES = 3
+
+
 class GuardedTransport(TCPTransport):  # type: ignore[misc]
     """pysyncobj's TCP transport that admits only listed peers: no read-only members, no
-    admin (utility) messages, and a log line for every refusal (a wrong secret included)."""
+    admin (utility) messages, and a log line for refusals (a wrong secret included)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._refusals: dict[str, tuple[float, int]] = {}
+        self._handshake_failures: dict[str, int] = {}
+        super().__init__(*args, **kwargs)
+
+    def _refused(self, conn: Any, why: str) -> None:
+        who = getattr(conn, "jam_peer", "an unknown address")
+        host = who.rpartition(":")[0]
+        now = time.monotonic()
+        last, count = self._refusals.get(host, (float("-inf"), 0))
+        if now - last >= REFUSAL_LOG_EVERY_S:
+            more = f" ({count} more since)" if count else ""
+            log.warning("jam: refused %s: %s%s", who, why, more)
+            self._refusals[host] = (now, 0)
+        else:
+            self._refusals[host] = (last, count + 1)
+
+    def _onNewIncomingConnection(self, conn: Any) -> None:
+        conn.jam_peer = _peer_name(conn)
+        super()._onNewIncomingConnection(conn)
 
     def _onIncomingMessageReceived(self, conn: Any, message: Any) -> None:
         if self._syncObj.encryptor and not conn.sendRandKey:
@@ -56,7 +83,7 @@ class GuardedTransport(TCPTransport):  # type: ignore[misc]
             return
         if not isinstance(message, str) or message not in self._nodeAddrToNode:
             what = message if isinstance(message, str) else type(message).__name__
-            log.warning("jam: refused %s: %r is not a listed peer", _peer_name(conn), what)
+            self._refused(conn, f"{what!r} is not a listed peer")
             self._unknownConnections.discard(conn)
             conn.disconnect()
             return
@@ -68,23 +95,25 @@ class GuardedTransport(TCPTransport):  # type: ignore[misc]
 
     def _onOutgoingMessageReceived(self, conn: Any, message: Any) -> None:
         conn.jam_handshake_done = True
+        node = self._connToNode(conn)
+        if node is not None:
+            self._handshake_failures.pop(node.address, None)
         super()._onOutgoingMessageReceived(conn, message)
 
     def _onDisconnected(self, conn: Any) -> None:
         if conn in self._unknownConnections:
             if self._syncObj.encryptor:
-                log.warning("jam: refused %s: it does not share this jam's secret",
-                            _peer_name(conn))
+                self._refused(conn, "it does not share this jam's secret")
         elif getattr(conn, "jam_handshake_done", True) is False:
+            conn.jam_handshake_done = None
             node = self._connToNode(conn)
-            if node is not None and node not in _warned:
-                _warned.add(node)
-                log.warning("jam: %s hung up during the handshake (a different --secret?)",
-                            node.address)
+            if node is not None:
+                failures = self._handshake_failures.get(node.address, 0) + 1
+                self._handshake_failures[node.address] = failures
+                if failures == HANDSHAKE_FAILURES:
+                    log.warning("jam: %s keeps hanging up during the handshake "
+                                "(a different --secret?)", node.address)
         super()._onDisconnected(conn)
-
-
-_warned: set[Any] = set()
 
 
 @dataclass(frozen=True)
