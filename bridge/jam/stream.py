@@ -102,6 +102,8 @@ class JamStreamer:
         self.stats.last_seq = seq
         if self.out is not None:
             shown = entry.text if entry.groups else "~"
+            at = time.strftime("%H:%M:%S", time.localtime(entry.start))
+            ms = int(entry.start % 1 * 1000)
             self.out.write(f"{seq:4d}  {shown}  [{entry.bars} bar{'s' if entry.bars != 1 else ''}"
-                           f" at {entry.bpm:g} bpm]\n")
+                           f" at {entry.bpm:g} bpm, from {at}.{ms:03d}]\n")
             self.out.flush()
