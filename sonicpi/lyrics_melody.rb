@@ -51,19 +51,24 @@ end
 # clock (epoch seconds as a string, after the section and index). Wait for that moment, less
 # the sched-ahead time (notes sound that much after the loop's time), so every performer's
 # Sonic Pi starts the line together. A line without it is sung at once, as always.
-define :lyricbridge_wait_for_start do |lyric|
+# Waiting until the line's end on that clock (not just its length) also makes up for a line
+# that began late, so the next one starts on time again.
+define :lyricbridge_wait_until do |lyric, beats_after_start|
   at = lyric[7 + 5 * lyric[3]]
-  if at.is_a?(String) && !at.empty?
-    wait = at.to_f - current_sched_ahead_time - current_time.to_f
-    sleep wait * lyric[1] / 60.0 if wait > 0   # sleep counts beats at the line's bpm
+  timed = at.is_a?(String) && !at.empty?
+  if timed
+    wait = at.to_f + beats_after_start * 60.0 / lyric[1] - current_sched_ahead_time -
+           current_time.to_f
+    sleep wait * lyric[1] / 60.0 if wait > 0    # sleep counts beats at the line's bpm
   end
+  timed
 end
 
 # Sing one line: one note per syllable, then rest until the line's last bar ends.
 define :lyricbridge_sing_line do |lyric|
   bpm, bars, count = lyric[1], lyric[2], lyric[3]
   use_bpm bpm
-  lyricbridge_wait_for_start lyric
+  lyricbridge_wait_until lyric, 0
   use_synth :tri                                # a soft, clear singing voice
   use_random_seed lyric[0]                       # the same line number makes the same choices
   cue :lyricbridge_line, bpm: bpm, bars: bars   # tell tabla_groove.rb a line starts now
@@ -81,7 +86,7 @@ define :lyricbridge_sing_line do |lyric|
       sustain: beats * hold * 0.5, release: beats * hold * 0.5
   end
   set :lyricbridge_position, pos
-  sleep bars * 4 - now                          # fill the line's bars
+  sleep bars * 4 - now unless lyricbridge_wait_until(lyric, bars * 4)   # fill the line's bars
 end
 
 # The ears: store every line as it arrives, however early.

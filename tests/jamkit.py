@@ -155,6 +155,30 @@ class NodeProc:
         return roles[-1] if roles else ""
 
 
+SANG = re.compile(r"^\s*(\d+)  (.*)  \[(.*), from ([\d:.]+)\]$")
+
+
+def sung(node: NodeProc) -> dict[int, tuple[str, str]]:
+    """seq -> (text, start as HH:MM:SS.mmm) from the node's listing of what it sent."""
+    out: dict[int, tuple[str, str]] = {}
+    for line in node.stdout().splitlines():
+        m = SANG.match(line)
+        if m:
+            seq = int(m.group(1))
+            assert seq not in out, f"{node.name} sang line {seq} twice"
+            out[seq] = (m.group(2), m.group(4))
+    return out
+
+
+def clock_to_epoch(clock: str, near: float) -> float:
+    """A local HH:MM:SS.mmm as epoch seconds, on the day of ``near`` (within 12 hours)."""
+    h, m, sec = clock.split(":")
+    lt = time.localtime(near)
+    day = near - (lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec + near % 1)
+    t = day + int(h) * 3600 + int(m) * 60 + float(sec)
+    return t + 86400 if t < near - 43200 else t - 86400 if t > near + 43200 else t
+
+
 def wait_until(check: Callable[[], object], timeout: float, what: str,
                step: float = 0.05) -> None:
     """Poll ``check`` until it is true, or fail saying ``what`` never happened."""

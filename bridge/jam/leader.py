@@ -26,10 +26,10 @@ log = logging.getLogger("lyricbridge")
 
 #: The log holds lines reaching this far ahead of now: longer than a leader handover, so
 #: the music goes on while a new leader is chosen (a shared command waits about this long).
-HORIZON_S = 3.0
+HORIZON_S = 4.0
 #: A first line (or the first after a pause or a gap) starts this long after it is written:
 #: time to commit it and to send it ahead of its start.
-FIRST_LEAD_S = 1.2
+FIRST_LEAD_S = 2.0
 #: At most this many written lines may wait for their commit.
 MAX_PENDING = 4
 

@@ -23,7 +23,7 @@ log = logging.getLogger("lyricbridge")
 
 #: A line goes to Sonic Pi this long before it starts (more than Sonic Pi's 0.5 s
 #: sched-ahead time plus the singer's quarter-beat look for new lines).
-SEND_LEAD_S = 0.8
+SEND_LEAD_S = 1.5
 #: A line whose start is already this far past is skipped, not sung late.
 LATE_S = 0.0
 
