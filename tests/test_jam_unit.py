@@ -1,0 +1,123 @@
+"""Jam pieces on their own: the line datagram, the song's rules, text positions, and (with real
+pysyncobj nodes in this process) catching up from a compacted log."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from jamkit import free_tcp_ports, wait_until
+
+from bridge import protocol
+from bridge.rhythm import Phrase, place_line
+
+pytest.importorskip("pysyncobj")
+
+from bridge.errors import InputError  # noqa: E402
+from bridge.jam import node as jam_node  # noqa: E402
+from bridge.jam.leader import TextSource  # noqa: E402
+from bridge.jam.node import JamNode, parse_address  # noqa: E402
+from bridge.jam.song import RECENT_LINES, Song  # noqa: E402
+from bridge.jam.wire import (  # noqa: E402
+    CommandEntry,
+    LineEntry,
+    decode_jam_line,
+    encode_jam_line,
+    line_entry,
+)
+
+LINE = "Lanterns sway above the quay."
+
+
+def entry(seq: int, text: str = LINE, start: float = 1_800_000_000.25) -> LineEntry:
+    return line_entry(place_line(text), seq, 150.0, start, pos=seq + 1)
+
+
+def test_jam_datagram_extends_the_run_datagram() -> None:
+    phrase = place_line(LINE)
+    e = line_entry(phrase, 7, 150.0, 1_796_000_000.123456, section="verse", index=2)
+    data = encode_jam_line(7, e)
+    plain = protocol.decode_line(protocol.encode_line(7, 150.0, phrase))
+    got = decode_jam_line(data)
+    assert (got.seq, got.bpm, got.bars, got.text) == (plain.seq, plain.bpm, plain.bars, plain.line)
+    assert got.groups == plain.syllables
+    assert (got.section, got.index) == ("verse", 2)
+    assert got.start is not None and abs(got.start - 1_796_000_000.123456) < 1e-6
+    assert protocol.type_tags(data).endswith("sis")  # section, index, start after the groups
+    # A run datagram decodes too, without a start.
+    assert decode_jam_line(protocol.encode_line(7, 150.0, phrase)).start is None
+
+
+def test_rest_entry_and_timeline() -> None:
+    rest = line_entry(Phrase("", 1, ()), 3, 120.0, 100.0)
+    assert rest.is_rest and rest.seconds == 2.0 and rest.end == 102.0
+    assert decode_jam_line(encode_jam_line(3, rest)).groups == ()
+
+
+def test_song_takes_each_number_once() -> None:
+    heard: list[tuple[int, str]] = []
+    song = Song(on_line=lambda seq, e: heard.append((seq, e.text)))
+    assert song.add_line(entry(0), _doApply=True) is True
+    assert song.add_line(entry(0, "A stale copy of line nought."), _doApply=True) is False
+    assert song.add_line(entry(2), _doApply=True) is False  # would leave a gap
+    assert song.add_line(entry(1), _doApply=True) is True
+    assert heard == [(0, LINE), (1, LINE)]
+    assert (song.seq, song.pos, song.dropped) == (2, 2, 2)
+    assert song.last_end == pytest.approx(entry(1).end)
+    for k in range(2, 10):
+        song.add_line(entry(k, f"Line number {k} rings."), _doApply=True)
+    assert len(song.recent) == RECENT_LINES and song.recent[-1] == "Line number 9 rings."
+
+
+def test_song_shared_commands() -> None:
+    seen: list[str] = []
+    song = Song(on_command=lambda c: seen.append(c.name))
+    song.add_command(CommandEntry("bpm", 90.0), _doApply=True)
+    song.add_command(CommandEntry("pause"), _doApply=True)
+    assert song.bpm == 90.0 and song.paused
+    song.add_command(CommandEntry("resume"), _doApply=True)
+    song.add_command(CommandEntry("seed_text", "harbour"), _doApply=True)
+    assert not song.paused and song.seed_text == "harbour" and song.seed_serial == 1
+    assert seen == ["bpm", "pause", "resume", "seed_text"]
+
+
+def test_text_source_resumes_anywhere() -> None:
+    src = TextSource(["one", "two", ""], loop=True)
+    assert src.line_at(1) == ("two", 2)
+    assert src.line_at(3) == ("", 0)  # a break between repeats, then from the top
+    assert TextSource(["one"], loop=False).line_at(1) == (None, 1)
+
+
+@pytest.mark.parametrize("bad", ["localhost", ":7000", "host:0", "host:99999", "host:x"])
+def test_addresses_are_checked(bad: str) -> None:
+    with pytest.raises(InputError, match="HOST:PORT"):
+        parse_address(bad)
+
+
+@pytest.fixture
+def nodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[JamNode]]:
+    monkeypatch.setattr(jam_node, "COMPACT_ENTRIES", 10)
+    made: list[JamNode] = []
+    yield made
+    for n in made:
+        n.destroy()
+
+
+def test_late_node_catches_up_from_a_snapshot(nodes: list[JamNode]) -> None:
+    addrs = [f"127.0.0.1:{p}" for p in free_tcp_ports(3)]
+    for a in addrs[:2]:
+        nodes.append(JamNode(a, [x for x in addrs if x != a], Song()))
+    wait_until(lambda: any(n._isLeader() for n in nodes), 15, "a leader of two")
+    leader = next(n for n in nodes if n._isLeader())
+    for k in range(60):
+        assert leader.song.add_line(entry(k, start=time.time()), sync=True, timeout=5)
+    wait_until(lambda: all(n.getStatus()["log_len"] < 30 for n in nodes), 15,
+               "the log to be compacted on both nodes")
+    heard: list[int] = []
+    late = JamNode(addrs[2], addrs[:2], Song(on_line=lambda seq, _e: heard.append(seq)))
+    nodes.append(late)
+    wait_until(lambda: late.song.seq == 60, 20, "the late node to catch up")
+    # It took the song's state from a snapshot, not by replaying every line.
+    assert len(heard) < 30 and 0 not in heard
+    assert late.song.recent == leader.song.recent and late.song.pos == 60
