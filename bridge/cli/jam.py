@@ -108,7 +108,8 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
             sender.close()
         if isinstance(e, BridgeError):
             raise
-        raise BridgeError(f"cannot join the jam as {node}: {e}; check --node") from None
+        raise BridgeError(f"cannot join the jam as {node}: {e or type(e).__name__}; check --node"
+                          ) from None
     listener = None
     try:
         if control_port and not witness:

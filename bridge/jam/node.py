@@ -150,7 +150,7 @@ class JamNode(SyncObj):  # type: ignore[misc]
             raftMinTimeout=WITNESS_MIN_TIMEOUT if witness else RAFT_MIN_TIMEOUT,
             raftMaxTimeout=WITNESS_MAX_TIMEOUT if witness else RAFT_MAX_TIMEOUT,
             leaderFallbackTimeout=LEADER_FALLBACK_TIMEOUT,
-            appendEntriesPeriod=0.1,
+            appendEntriesPeriod=0.08,
             appendEntriesUseBatch=False,
             connectionTimeout=2.0,
             connectionRetryTime=0.5,
