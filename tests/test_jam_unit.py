@@ -121,3 +121,21 @@ def test_late_node_catches_up_from_a_snapshot(nodes: list[JamNode]) -> None:
     # It took the song's state from a snapshot, not by replaying every line.
     assert len(heard) < 30 and 0 not in heard
     assert late.song.recent == leader.song.recent and late.song.pos == 60
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--node", "127.0.0.1:7000"], "at least one --peer"),
+    (["--node", "127.0.0.1:7000", "--peer", "127.0.0.1:7000"], "must not repeat"),
+    (["--node", "nowhere", "--peer", "127.0.0.1:7001"], "HOST:PORT"),
+    (["--witness", "--text", "x.txt", "--node", "127.0.0.1:7000", "--peer", "127.0.0.1:7001"],
+     "only votes"),
+])
+def test_cli_refuses_bad_jam_options(args: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "bridge", "jam", "--control-port", "0", *args],
+                         capture_output=True, text=True, timeout=30, check=False)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.startswith("Error: ") and message in run.stderr
+    assert "Traceback" not in run.stderr
