@@ -20,7 +20,7 @@ from jamkit import (
     wait_until,
 )
 
-from bridge.protocol import CONTROL_BPM, osc_message
+from bridge.protocol import CONTROL_BPM, CONTROL_PAUSE, CONTROL_RESUME, osc_message
 
 pytest.importorskip("pysyncobj")
 
@@ -145,7 +145,7 @@ def test_two_performers_and_a_witness(make_jam: type[Jam]) -> None:
     assert witness.alive()
 
 
-def test_bpm_from_a_follower_changes_every_node_at_the_same_line(make_jam: type[Jam]) -> None:
+def test_shared_bpm_and_pause_change_every_node_at_the_same_line(make_jam: type[Jam]) -> None:
     import socket
 
     jam = make_jam(3, control=True)
@@ -165,6 +165,22 @@ def test_bpm_from_a_follower_changes_every_node_at_the_same_line(make_jam: type[
         assert set(bpms[:k]) == {BPM} and set(bpms[k:]) == {200.0}
     assert_one_song(jam.listeners)
     assert all("jam: bpm 200 from line" in n.stderr() for n in jam.nodes)
+
+    # Pause from another node: every stream ends after the lines already agreed, then rests.
+    j = next(k for k in range(3) if k != i)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(osc_message(CONTROL_PAUSE), ("127.0.0.1", jam.control_ports[j]))
+        wait_until(lambda: all("jam: pause from line" in n.stderr() for n in jam.nodes), 10,
+                   "the pause on every node")
+        paused_at = time.time()
+        wait_until(lambda: all(time.time() - lis.heard[-1].t > 2.0 for lis in jam.listeners),
+                   15, "every stream to rest")
+        last = {lis.heard[-1].line.seq for lis in jam.listeners}
+        assert len(last) == 1
+        assert all(lis.heard[-1].line.start < paused_at + 6 for lis in jam.listeners)
+        s.sendto(osc_message(CONTROL_RESUME), ("127.0.0.1", jam.control_ports[i]))
+    jam.wait_lines(max(len(lis.heard) for lis in jam.listeners) + 1)
+    assert_one_song(jam.listeners)
 
 
 def test_a_node_restarted_three_times_rejoins(make_jam: type[Jam]) -> None:
