@@ -139,3 +139,19 @@ def test_cli_refuses_bad_jam_options(args: list[str], message: str) -> None:
     assert run.returncode == 1, run.stderr
     assert run.stderr.startswith("Error: ") and message in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_cli_refuses_a_node_port_in_use() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        node = f"127.0.0.1:{busy.getsockname()[1]}"
+        run = subprocess.run([sys.executable, "-m", "bridge", "jam", "--control-port", "0",
+                              "--witness", "--node", node, "--peer", "127.0.0.1:9"],
+                             capture_output=True, text=True, timeout=30, check=False)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.startswith(f"Error: cannot listen on --node {node}"), run.stderr

@@ -159,7 +159,8 @@ class JamNode(SyncObj):  # type: ignore[misc]
             commandsWaitLeader=False,
             password=secret,
             dynamicMembershipChange=False,
-            maxBindRetries=3,
+            maxBindRetries=2,
+            bindRetryTime=0.5,
         )
         self.song = song
         self.address = self_addr
@@ -169,6 +170,12 @@ class JamNode(SyncObj):  # type: ignore[misc]
         self._role_lock = threading.Lock()
         super().__init__(self_addr, peer_addrs, conf, consumers=[song],
                          transportClass=GuardedTransport)
+        try:
+            self.waitBinded()
+        except Exception:
+            self.destroy()
+            raise InputError(f"cannot listen on --node {self_addr}: the port is in use or the "
+                             "host is not this machine's address; choose another") from None
 
     def role(self) -> Role:
         """Leader, follower (of whom) or waiting, as this node sees it now."""
