@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -77,20 +78,24 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
     _check_extra(secret)
     from bridge.commands import Command
     from bridge.control import ControlListener
-    from bridge.jam.leader import JamSource, ModelSource, TextSource
     from bridge.jam.session import Jam
-    from bridge.lines import ModelLines, TextLines
-    from bridge.modelio import default_model_dir, has_model
-    from bridge.textfile import read_text
     from bridge.transport import OscSender
 
-    source: JamSource | None = None
-    if witness:
+    source: Any = None
+    if witness:  # only the Raft node: no lyric modules, no numpy
         if text_file is not None or model_dir is not None:
             raise InputError("a --witness only votes; leave out --text and --model")
     elif text_file is not None:
+        from bridge.jam.leader import TextSource
+        from bridge.lines import TextLines
+        from bridge.textfile import read_text
+
         source = TextSource(TextLines(read_text(text_file, what="--text file")).lines, loop)
     else:
+        from bridge.jam.leader import ModelSource
+        from bridge.lines import ModelLines
+        from bridge.modelio import default_model_dir, has_model
+
         path = model_dir or default_model_dir()
         if model_dir is None and not has_model(path):
             raise BridgeError(f"no model found at {path}; sing your own words with --text FILE, "

@@ -6,15 +6,17 @@ import logging
 import queue
 import threading
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bridge.commands import Command
-from bridge.daemon import Sender
-from bridge.jam.leader import JamSource, ModelSource, Writer
 from bridge.jam.node import JamNode
 from bridge.jam.song import Song
 from bridge.jam.stream import JamStreamer
 from bridge.jam.wire import SHARED_COMMANDS, CommandEntry
+
+if TYPE_CHECKING:
+    from bridge.daemon import Sender
+    from bridge.jam.leader import JamSource, Writer
 
 log = logging.getLogger("lyricbridge")
 
@@ -39,7 +41,11 @@ class Jam:
         self.song = Song(on_line=self.streamer.push if self.streamer else None,
                          on_command=lambda cmd: self._applied.put((self.song.seq, cmd)))
         self.node = JamNode(node, peers, self.song, secret, witness=source is None)
-        self.writer = Writer(self.node, source, bpm, max_lines) if source is not None else None
+        self.writer: Writer | None = None
+        if source is not None:  # a witness never writes (and never loads the lyric modules)
+            from bridge.jam.leader import Writer
+
+            self.writer = Writer(self.node, source, bpm, max_lines)
         self._stop = threading.Event()
         self._last_handoff = 0.0
 
@@ -109,9 +115,8 @@ class Jam:
             shown = "" if cmd.value is None else f" {cmd.value:g}" if isinstance(
                 cmd.value, float) else f" {cmd.value!r}"
             log.info("jam: %s%s from line %d on", cmd.name, shown, seq)
-            if not isinstance(self.source, ModelSource):
-                continue
+            lines = getattr(self.source, "lines", None)  # a model's lines (ModelSource)
             if cmd.name == "temperature" and isinstance(cmd.value, float):
-                self.source.lines.set_temperature(cmd.value)
+                getattr(lines, "set_temperature", lambda _v: None)(cmd.value)
             elif cmd.name == "seed_text" and isinstance(cmd.value, str):
-                self.source.lines.reseed(cmd.value)
+                getattr(lines, "reseed", lambda _v: None)(cmd.value)

@@ -14,10 +14,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bridge.daemon import Sender
 from bridge.jam.wire import LineEntry, encode_jam_line
+
+if TYPE_CHECKING:
+    from bridge.daemon import Sender
 
 log = logging.getLogger("lyricbridge")
 

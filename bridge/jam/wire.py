@@ -8,13 +8,16 @@ shared timeline (wall-clock epoch seconds) and the song place the leader wrote i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge import protocol
 from bridge.errors import InputError
-from bridge.rhythm import BEATS_PER_BAR, Phrase
+
+if TYPE_CHECKING:
+    from bridge.rhythm import Phrase
 
 #: One syllable as the line datagram carries it: text, stress, onset beat, beats, mark.
 Group = tuple[str, int, float, float, str]
@@ -36,16 +39,13 @@ class LineEntry:
     bpm: float
     #: Wall-clock epoch seconds at which the line's first beat sounds.
     start: float
+    #: How long the line lasts, in seconds.
+    seconds: float
     #: Where the writer continues after this line (a text's next line index; 0 for a model).
     pos: int = 0
     section: str = ""
     index: int = -1
     title: str = ""
-
-    @property
-    def seconds(self) -> float:
-        """How long the line lasts."""
-        return self.bars * BEATS_PER_BAR * 60.0 / self.bpm
 
     @property
     def end(self) -> float:
@@ -78,8 +78,11 @@ def groups_of(phrase: Phrase) -> tuple[Group, ...]:
 def line_entry(phrase: Phrase, expect_seq: int, bpm: float, start: float, pos: int = 0,
                section: str = "", index: int = -1, title: str = "") -> LineEntry:
     """The log entry for one placed line (a phrase without notes is a rest)."""
+    from bridge.rhythm import BEATS_PER_BAR
+
+    seconds = phrase.bars * BEATS_PER_BAR * 60.0 / bpm
     return LineEntry(expect_seq, phrase.line, int(phrase.bars), groups_of(phrase), float(bpm),
-                     float(start), pos, section, index, title)
+                     float(start), seconds, pos, section, index, title)
 
 
 def format_start(start: float) -> str:
