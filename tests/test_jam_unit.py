@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from jamkit import free_tcp_ports, wait_until
@@ -155,3 +156,35 @@ def test_cli_refuses_a_node_port_in_use() -> None:
                              capture_output=True, text=True, timeout=30, check=False)
     assert run.returncode == 1, run.stderr
     assert run.stderr.startswith(f"Error: cannot listen on --node {node}"), run.stderr
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def send(self, data: bytes) -> None:
+        self.sent.append(data)
+
+
+def test_stream_sends_on_time_in_order_and_skips_the_past(caplog: pytest.LogCaptureFixture
+                                                          ) -> None:
+    from bridge.jam.stream import JamStreamer
+
+    rec = Recorder()
+    streamer = JamStreamer(rec, send_lead=0.2).start()
+    try:
+        lines = [entry(k) for k in range(4)]  # placed first: the first placing is slow
+        now = time.time()
+        streamer.push(0, replace(lines[0], start=now - 5))  # a rejoining node's missed line
+        streamer.push(1, replace(lines[1], start=now + 0.3))
+        streamer.push(2, replace(lines[2], start=now + 0.4))
+        wait_until(lambda: len(rec.sent) == 2, 5, "two lines sent")
+        sent_at = time.time()
+        assert [decode_jam_line(d).seq for d in rec.sent] == [1, 2]
+        assert sent_at >= now + 0.4 - 0.2 - 0.05  # not sent before its lead time
+        assert streamer.stats.skipped == 1
+        streamer.push(3, replace(lines[3], start=time.time() - 1))  # late while singing
+        wait_until(lambda: "clocks synced" in caplog.text, 5, "a clock warning")
+        assert len(rec.sent) == 2
+    finally:
+        streamer.close()

@@ -86,9 +86,16 @@ class JamStreamer:
                     skipped_run = 0
                 self._idle.set()
                 continue
-            if entry.start < self.clock() - self.late:
+            now = self.clock()
+            if entry.start < now - self.late:
                 self.stats.skipped += 1
                 skipped_run += 1
+                if self.stats.sent and skipped_run == 1:
+                    # Not catching up: this node was singing. A clock running ahead of the
+                    # leader's (or a commit that came very late) makes lines look past.
+                    log.warning("jam: line %d came %.1f s after its start by this machine's "
+                                "clock and is skipped; are the performers' clocks synced "
+                                "(NTP)?", seq, now - entry.start)
                 continue
             if skipped_run:
                 log.info("jam: caught up; skipped %d lines already sung", skipped_run)
