@@ -20,7 +20,7 @@ from bridge.daemon import encode_fitting
 from bridge.jam.node import JamNode
 from bridge.jam.wire import LineEntry, line_entry
 from bridge.lines import ModelLines, as_lyric
-from bridge.rhythm import Phrase
+from bridge.rhythm import Phrase, place_line
 
 log = logging.getLogger("lyricbridge")
 
@@ -104,6 +104,9 @@ class Writer:
         self._pending = 0
         self._generation = 0
         self._lock = threading.Lock()
+        # Load the syllable dictionaries now: a follower that takes over must not spend its
+        # first second as leader on them.
+        place_line("warm up")
 
     def tick(self, leading: bool) -> None:
         """Write what is due (call often; does nothing unless ``leading``)."""
