@@ -29,7 +29,8 @@ class Jam:
     """N nodes (each singing to its own listener) and optional witnesses, all stopped after."""
 
     def __init__(self, tmp: Path, performers: int, witnesses: int = 0,
-                 extra: tuple[str, ...] = (), control: bool = False, absent: int = 0) -> None:
+                 extra: tuple[str, ...] = (), control: bool = False, absent: int = 0,
+                 model: bool = False) -> None:
         self.tmp = tmp
         members = performers + witnesses + absent
         ports = free_tcp_ports(members + (performers if control else 0))
@@ -48,8 +49,9 @@ class Jam:
                 lis = Listener()
                 self.listeners.append(lis)
                 cp = str(self.control_ports[i]) if control else "0"
-                args = ["--text", str(self.text), "--loop", "--bpm", str(BPM),
-                        "--port", str(lis.port), "--control-port", cp, *extra]
+                source = ["--seed", str(i)] if model else ["--text", str(self.text), "--loop"]
+                args = [*source, "--bpm", str(BPM), "--port", str(lis.port), "--control-port",
+                        cp, *extra]
                 self.nodes.append(NodeProc(f"n{i}", addr, peers, tmp, args))
             else:
                 self.nodes.append(NodeProc(f"w{i}", addr, peers, tmp, ["--witness", *extra]))
@@ -123,6 +125,23 @@ def test_leader_killed_mid_song(make_jam: type[Jam]) -> None:
         stall = max_stall(lis.heard)
         assert stall <= 2.0, f"stream stalled {stall:.2f} s beyond its pace"
         assert any(h.t > killed_at + 3 for h in lis.heard)
+
+
+def test_model_song_goes_on_under_a_new_leader(make_jam: type[Jam]) -> None:
+    jam = make_jam(3, model=True)
+    leader = jam.wait_leader()
+    jam.wait_lines(3, timeout=60)
+    leader.kill()
+    survivors = [lis for n, lis in zip(jam.nodes, jam.listeners, strict=True) if n is not leader]
+    count = max(len(lis.heard) for lis in survivors)
+    new = jam.wait_leader()
+    assert new is not leader
+    jam.wait_lines(count + 3, timeout=60, listeners=survivors)
+    song = assert_one_song(survivors)
+    texts = [song[k][0] for k in sorted(song)]
+    assert len(set(texts)) > 3  # the model writes on (no line stuck repeating)
+    for lis in survivors:
+        assert max_stall(lis.heard) <= 2.0
 
 
 def test_two_performers_and_a_witness(make_jam: type[Jam]) -> None:
