@@ -83,6 +83,23 @@ define :lyricbridge_place do |lyric|
   end
 end
 
+# Jam mode (lyricbridge jam): a line may end with its start time on the performers' shared
+# clock (epoch seconds as a string, after the section and index). Wait for that moment, less
+# the sched-ahead time (notes sound that much after the loop's time), so every performer's
+# Sonic Pi starts the line together. A line without it is sung at once, as always.
+# Waiting until the line's end on that clock (not just its length) also makes up for a line
+# that began late, so the next one starts on time again.
+define :lyricbridge_wait_until do |lyric, beats_after_start|
+  at = lyric[7 + 5 * lyric[3]]
+  timed = at.is_a?(String) && !at.empty?
+  if timed
+    wait = at.to_f + beats_after_start * 60.0 / lyric[1] - current_sched_ahead_time -
+           current_time.to_f
+    sleep wait * lyric[1] / 60.0 if wait > 0    # sleep counts beats at the line's bpm
+  end
+  timed
+end
+
 # Sing one line: one note per syllable, then rest until the line's last bar ends.
 # fill: true tells tabla_groove.rb that a chorus comes next.
 define :lyricbridge_sing_line do |lyric, fill|
@@ -90,6 +107,7 @@ define :lyricbridge_sing_line do |lyric, fill|
   text = lyric[4].dup.force_encoding("UTF-8")
   section, number = lyricbridge_place(lyric)
   use_bpm bpm
+  lyricbridge_wait_until lyric, 0
   use_synth :tri                                # a soft, clear singing voice
   notes = lyricbridge_notes                     # root and octave as they are now, all line long
   cue :lyricbridge_line, bpm: bpm, bars: bars, fill: fill  # tell tabla_groove.rb a line starts
@@ -114,7 +132,7 @@ define :lyricbridge_sing_line do |lyric, fill|
       sustain: beats * hold * 0.5, release: beats * hold * 0.5
   end
   set :lyricbridge_position, pos
-  sleep bars * 4 - now                          # fill the line's bars
+  sleep bars * 4 - now unless lyricbridge_wait_until(lyric, bars * 4)   # fill the line's bars
 end
 
 # The ears: store every line as it arrives, however early.

@@ -12,6 +12,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bridge.cli import (  # noqa: E402,F401  (register commands)
     doctor,
+    jam,
     midi,
     render,
     run,

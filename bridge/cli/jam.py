@@ -1,0 +1,142 @@
+"""``lyricbridge jam``: sing one song with other performers' bridges (a Raft group)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bridge import protocol
+from bridge.cli.base import cli, load_model, log, model_option, sampling_options, target_options
+from bridge.commands import MAX_BPM, MIN_BPM
+from bridge.errors import BridgeError, InputError
+
+
+def _check_extra(secret: str | None) -> None:
+    try:
+        import pysyncobj  # noqa: F401
+    except ImportError:
+        raise InputError("jam needs pysyncobj; install it with: pip install 'lyricbridge[jam]'"
+                         ) from None
+    if secret is not None:
+        try:
+            import cryptography  # noqa: F401
+        except ImportError:
+            raise InputError("--secret needs the cryptography package; install it with: "
+                             "pip install 'lyricbridge[jam]'") from None
+
+
+@cli.command()
+@click.option("--node", required=True, metavar="HOST:PORT",
+              help="This node's address in the jam (the others list it as a --peer).")
+@click.option("--peer", "peers", multiple=True, metavar="HOST:PORT",
+              help="Another node of the jam (repeat for each; every node lists the same set).")
+@click.option("--witness", is_flag=True,
+              help="Only vote (no Sonic Pi, no model): the third vote two performers need.")
+@click.option("--secret", envvar="LYRICBRIDGE_JAM_SECRET", default=None,
+              help="Shared passphrase; nodes without it are refused "
+                   "(default: $LYRICBRIDGE_JAM_SECRET).")
+@click.option("--text", "text_file", type=str, default=None, metavar="FILE",
+              help="Sing the lines of FILE instead of generated ones (every performer gives "
+                   "the same file).")
+@click.option("--loop", is_flag=True, help="Repeat the text forever.")
+@model_option
+@target_options
+@click.option("--bpm", type=click.FloatRange(MIN_BPM, MAX_BPM), default=120.0, show_default=True,
+              help="Tempo of the song until a shared bpm command changes it.")
+@click.option("--lines", "max_lines", type=click.IntRange(1), default=None,
+              help="The song has N lines (stanza rests count); stop once they are sung.")
+@sampling_options
+@click.option("--control-port", type=click.IntRange(0, 65535),
+              default=protocol.DEFAULT_CONTROL_PORT, show_default=True,
+              help="UDP port for live control; commands are shared with every performer.")
+@click.option("--control-host", default=protocol.DEFAULT_HOST, show_default=True,
+              help="Address the control port binds.")
+def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
+        text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
+        bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
+        seed_text: str | None, seed: int | None, clean: bool, control_port: int,
+        control_host: str) -> None:
+    """Sing one song together: every performer's bridge sings the same lines at the same time.
+
+    The nodes elect a leader (Raft) that writes the song; every node sings only what a
+    majority has stored, so a crashed or cut-off leader is replaced without a line lost,
+    doubled or out of order.
+
+    \b
+    Examples (three performers, one command each):
+      lyricbridge jam --node 10.0.0.1:7000 --peer 10.0.0.2:7000 --peer 10.0.0.3:7000 --text song.txt
+      lyricbridge jam --node 10.0.0.2:7000 --peer 10.0.0.1:7000 --peer 10.0.0.3:7000 --text song.txt
+    Two performers and a witness:
+      lyricbridge jam --witness --node 10.0.0.9:7000 --peer 10.0.0.1:7000 --peer 10.0.0.2:7000
+    """
+    import queue
+
+    _check_extra(secret)
+    from bridge.commands import Command
+    from bridge.control import ControlListener
+    from bridge.jam.session import Jam
+    from bridge.transport import OscSender
+
+    source: Any = None
+    if witness:  # only the Raft node: no lyric modules, no numpy
+        if text_file is not None or model_dir is not None:
+            raise InputError("a --witness only votes; leave out --text and --model")
+    elif text_file is not None:
+        from bridge.jam.leader import TextSource
+        from bridge.lines import TextLines
+        from bridge.textfile import read_text
+
+        source = TextSource(TextLines(read_text(text_file, what="--text file")).lines, loop)
+    else:
+        from bridge.jam.leader import ModelSource
+        from bridge.lines import ModelLines
+        from bridge.modelio import default_model_dir, has_model
+
+        path = model_dir or default_model_dir()
+        if model_dir is None and not has_model(path):
+            raise BridgeError(f"no model found at {path}; sing your own words with --text FILE, "
+                              "or give --model DIR")
+        writer = load_model(path).writer(temperature, top_k, seed, seed_text)
+        source = ModelSource(ModelLines(writer, clean=clean))
+
+    commands: queue.Queue[Command] = queue.Queue()
+    sender = None if witness else OscSender(host, port)
+    try:
+        session = Jam(node, list(peers), source, sender, bpm=bpm, secret=secret,
+                      max_lines=max_lines, out=sys.stdout, commands=commands)
+    except Exception as e:
+        if sender is not None:
+            sender.close()
+        if isinstance(e, BridgeError):
+            raise
+        raise BridgeError(f"cannot join the jam as {node}: {e or type(e).__name__}; check --node"
+                          ) from None
+    listener = None
+    try:
+        if control_port and not witness:
+            listener = ControlListener(control_host, control_port, commands).start()
+            log.info("listening for control on %s:%d", control_host, listener.port)
+        previous = signal.signal(signal.SIGTERM, lambda *_: session.stop())
+        if witness:
+            log.info("jam: witness %s with %d peers", node, len(peers))
+        else:
+            log.info("jam: node %s with %d peers; singing to %s:%d", node, len(peers), host,
+                     port)
+        try:
+            session.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    finally:
+        if listener is not None:
+            listener.close()
+        if sender is not None:
+            sender.close()
+    if session.streamer is not None:
+        stats = session.streamer.stats
+        log.info("jam: sang %d lines, skipped %d", stats.sent, stats.skipped)

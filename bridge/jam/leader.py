@@ -1,0 +1,193 @@
+"""The leader's side: write the song into the log a few seconds ahead of the music.
+
+Only the node that Raft made leader writes. It continues from what is committed (the next
+line number, the end of the timeline, the text position or the last lines for the model), so
+a new leader goes on with the same song. Each entry is written to be line number N; if N is
+taken when it commits (two leaders for a moment, or a deposed leader's leftovers) the entry
+is dropped and the writer starts again from what is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bridge.daemon import encode_fitting
+from bridge.jam.node import JamNode
+from bridge.jam.wire import LineEntry, line_entry
+from bridge.lines import ModelLines, as_lyric
+from bridge.rhythm import Phrase, place_line
+
+log = logging.getLogger("lyricbridge")
+
+#: The log holds lines reaching this far ahead of now: longer than a leader handover, so
+#: the music goes on while a new leader is chosen (a shared command waits about this long).
+HORIZON_S = 4.0
+#: A first line (or the first after a pause or a gap) starts this long after it is written:
+#: time to commit it and to send it ahead of its start.
+FIRST_LEAD_S = 2.0
+#: At most this many written lines may wait for their commit.
+MAX_PENDING = 4
+
+
+class JamSource(Protocol):
+    """Where the leader's lines come from, resumable at a position stored in the log."""
+
+    def line_at(self, pos: int) -> tuple[Any, int]:
+        """The line at ``pos`` (str or Lyric; "" a stanza break; None: the song is over)
+        and the position after it."""
+        ...
+
+    def resume(self, recent: tuple[str, ...]) -> None:
+        """Called when this node starts leading, with the last committed lines."""
+        ...
+
+
+class TextSource:
+    """A text's lines by index (so any node continues where the last leader stopped)."""
+
+    def __init__(self, lines: list[str], loop: bool = False) -> None:
+        self.lines = lines
+        self.loop = loop
+
+    def line_at(self, pos: int) -> tuple[Any, int]:
+        if pos >= len(self.lines):
+            return (None, pos) if not self.loop else ("", 0)  # a stanza break between repeats
+        return self.lines[pos], pos + 1
+
+    def resume(self, recent: tuple[str, ...]) -> None:
+        return None
+
+
+class ModelSource:
+    """The model's lines; a new leader first primes the model with the last committed lines."""
+
+    def __init__(self, lines: ModelLines) -> None:
+        self.lines = lines
+
+    def line_at(self, pos: int) -> tuple[Any, int]:
+        return self.lines.next_line(), pos + 1
+
+    def resume(self, recent: tuple[str, ...]) -> None:
+        if recent:
+            self.lines.reseed("\n".join(recent) + "\n")
+
+
+@dataclass
+class _Tail:
+    seq: int
+    end: float
+    pos: int
+    rest: bool
+
+
+class Writer:
+    """Keeps the committed song ``HORIZON_S`` ahead of now while this node leads."""
+
+    def __init__(self, node: JamNode, source: JamSource, bpm: float,
+                 max_lines: int | None = None, horizon: float = HORIZON_S,
+                 first_lead: float = FIRST_LEAD_S,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.node = node
+        self.source = source
+        self.bpm = bpm
+        self.max_lines = max_lines
+        self.horizon = horizon
+        self.first_lead = first_lead
+        self.clock = clock
+        self.over = False
+        self._tail: _Tail | None = None
+        self._pending = 0
+        self._generation = 0
+        self._lock = threading.Lock()
+        # Load the syllable dictionaries now: a follower that takes over must not spend its
+        # first second as leader on them.
+        place_line("warm up")
+
+    def tick(self, leading: bool) -> None:
+        """Write what is due (call often; does nothing unless ``leading``)."""
+        with self._lock:
+            if not leading:
+                if self._tail is not None:
+                    self._generation += 1
+                    self._tail = None
+                    self._pending = 0
+                return
+            if self._tail is None and self._pending:
+                return
+        song = self.node.song
+        if self._tail is None:
+            if self.node.raftLastApplied < self.node.raftCommitIndex:
+                return  # apply what the last leader committed first
+            self.source.resume(song.recent)
+            with self._lock:
+                self._tail = _Tail(song.seq, song.last_end, song.pos, False)
+        if song.paused or self.over:
+            return
+        while True:
+            with self._lock:
+                tail = self._tail
+                if tail is None or self._pending >= MAX_PENDING:
+                    return
+                if tail.end - self.clock() >= self.horizon:
+                    return
+            if self.max_lines is not None and tail.seq >= self.max_lines:
+                self.over = True
+                return
+            if not self._write_next(tail):
+                return
+
+    def _write_next(self, tail: _Tail) -> bool:
+        item, pos = self.source.line_at(tail.pos)
+        if item is None:
+            log.info("jam: the song is over (no more lines)")
+            self.over = True
+            return False
+        lyric = as_lyric(item)
+        text = lyric.text.strip()
+        bpm = self.node.song.bpm or self.bpm
+        if not text:
+            tail.pos = pos
+            if tail.seq == 0 or tail.rest:
+                return True
+            phrases = [Phrase("", 1, ())]
+        else:
+            phrases = [phrase for phrase, _ in encode_fitting(text, tail.seq, bpm)]
+            if not phrases:
+                tail.pos = pos
+                log.warning("jam: skipped a line with no words to sing: %r", text)
+                return True
+        start = max(tail.end, self.clock() + self.first_lead)
+        for k, phrase in enumerate(phrases):
+            last = k == len(phrases) - 1
+            entry = line_entry(phrase, tail.seq, bpm, start, pos if last else tail.pos,
+                               lyric.section, lyric.index, lyric.title)
+            self._submit(entry)
+            tail.seq += 1
+            start = entry.end
+        tail.end = start
+        tail.pos = pos
+        tail.rest = not phrases[-1].notes
+        return True
+
+    def _submit(self, entry: LineEntry) -> None:
+        with self._lock:
+            self._pending += 1
+            generation = self._generation
+
+        def done(result: Any, error: int) -> None:
+            with self._lock:
+                if generation != self._generation:
+                    return
+                self._pending = max(0, self._pending - 1)
+                if error != 0 or result is False:
+                    # Not committed as written: start again from what is committed.
+                    self._generation += 1
+                    self._tail = None
+                    self._pending = 0
+
+        self.node.song.add_line(entry, callback=done)

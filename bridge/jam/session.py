@@ -1,0 +1,122 @@
+"""A performer's (or a witness's) whole jam: Raft node, leader's writer, own stream, controls."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import TYPE_CHECKING, TextIO
+
+from bridge.commands import Command
+from bridge.jam.node import JamNode
+from bridge.jam.song import Song
+from bridge.jam.stream import JamStreamer
+from bridge.jam.wire import SHARED_COMMANDS, CommandEntry
+
+if TYPE_CHECKING:
+    from bridge.daemon import Sender
+    from bridge.jam.leader import JamSource, Writer
+
+log = logging.getLogger("lyricbridge")
+
+#: How often the node looks at its role, writes due lines and reads commands.
+TICK_S = 0.05
+#: A witness that finds itself leading hands the lead to a performer this often.
+HANDOFF_EVERY_S = 0.5
+
+
+class Jam:
+    """Runs one node until ``stop()``, or until a song of ``max_lines`` has been sung."""
+
+    def __init__(self, node: str, peers: list[str], source: JamSource | None,
+                 sender: Sender | None, bpm: float = 120.0, secret: str | None = None,
+                 max_lines: int | None = None, out: TextIO | None = None,
+                 commands: queue.Queue[Command] | None = None) -> None:
+        self.commands: queue.Queue[Command] = commands if commands is not None else queue.Queue()
+        self.source = source
+        self.max_lines = max_lines
+        self.streamer = JamStreamer(sender, out) if sender is not None else None
+        self._applied: queue.Queue[tuple[int, CommandEntry]] = queue.Queue()
+        self.song = Song(on_line=self.streamer.push if self.streamer else None,
+                         on_command=lambda cmd: self._applied.put((self.song.seq, cmd)))
+        self.node = JamNode(node, peers, self.song, secret, witness=source is None)
+        self.writer: Writer | None = None
+        if source is not None:  # a witness never writes (and never loads the lyric modules)
+            from bridge.jam.leader import Writer
+
+            self.writer = Writer(self.node, source, bpm, max_lines)
+        self._stop = threading.Event()
+        self._last_handoff = 0.0
+
+    def stop(self) -> None:
+        """Ask the loop to end (safe from a signal handler or another thread)."""
+        self._stop.set()
+
+    def run(self) -> None:
+        """Take part until stopped; always leaves the Raft group cleanly."""
+        if self.streamer is not None:
+            self.streamer.start()
+        try:
+            while not self._stop.wait(TICK_S):
+                role = self.node.watch()
+                leading = role.kind == "leader"
+                if self.writer is not None:
+                    self.writer.tick(leading)
+                elif leading:
+                    self._hand_off()
+                self._read_commands()
+                self._take_applied()
+                if self._song_done():
+                    break
+        finally:
+            self.node.destroy()
+            if self.streamer is not None:
+                self.streamer.close()
+
+    def _song_done(self) -> bool:
+        if self.max_lines is None or self.song.seq < self.max_lines:
+            return False
+        finished = time.time() > self.song.last_end
+        return finished and (self.streamer is None or self.streamer.idle())
+
+    def _hand_off(self) -> None:
+        now = time.monotonic()
+        if now - self._last_handoff >= HANDOFF_EVERY_S:
+            self._last_handoff = now
+            self.node.transferLeadership()
+
+    def _read_commands(self) -> None:
+        while True:
+            try:
+                cmd = self.commands.get_nowait()
+            except queue.Empty:
+                return
+            if cmd.name == "stop":
+                self._stop.set()
+            elif cmd.name in SHARED_COMMANDS:
+                self._share(CommandEntry(cmd.name, cmd.value))
+
+    def _share(self, entry: CommandEntry) -> None:
+        def done(_result: object, error: int) -> None:
+            if error != 0:
+                log.warning("jam: %s not taken (no leader reachable now); send it again",
+                            entry.name)
+
+        self.song.add_command(entry, callback=done)
+
+    def _take_applied(self) -> None:
+        """Commands committed to the song: every node changes at the same point."""
+        while True:
+            try:
+                seq, cmd = self._applied.get_nowait()
+            except queue.Empty:
+                return
+            shown = "" if cmd.value is None else f" {cmd.value:g}" if isinstance(
+                cmd.value, float) else f" {cmd.value!r}"
+            log.info("jam: %s%s from line %d on", cmd.name, shown, seq)
+            lines = getattr(self.source, "lines", None)  # a model's lines (ModelSource)
+            if cmd.name == "temperature" and isinstance(cmd.value, float):
+                getattr(lines, "set_temperature", lambda _v: None)(cmd.value)
+            elif cmd.name == "seed_text" and isinstance(cmd.value, str):
+                getattr(lines, "reseed", lambda _v: None)(cmd.value)

@@ -1,0 +1,85 @@
+"""The song as replicated state: every node applies the same committed entries in log order.
+
+``Song`` is a pysyncobj consumer. Its replicated methods run on every node when an entry
+commits (never before), in log order, each once; a node that joins late gets the same state
+from a snapshot of it (log compaction), without the lines it missed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from pysyncobj import SyncObjConsumer, replicated
+
+from bridge.jam.wire import CommandEntry, LineEntry
+
+log = logging.getLogger("lyricbridge")
+
+#: How many committed line texts are kept to prime a new leader's model.
+RECENT_LINES = 4
+
+LineCallback = Callable[[int, LineEntry], None]
+CommandCallback = Callable[[CommandEntry], None]
+
+
+class Song(SyncObjConsumer):  # type: ignore[misc]
+    """What has been committed: the next line number, where the timeline stands, the shared
+    settings and the last few lines. Callbacks (local, not replicated) hear each commit."""
+
+    def __init__(self, on_line: LineCallback | None = None,
+                 on_command: CommandCallback | None = None) -> None:
+        # Set before the consumer's own __init__: local, never part of a snapshot.
+        self.on_line = on_line
+        self.on_command = on_command
+        super().__init__()
+        # Replicated state (in snapshots).
+        self.seq = 0
+        self.last_end = 0.0
+        self.pos = 0
+        self.bpm: float | None = None
+        self.temperature: float | None = None
+        self.seed_text: str | None = None
+        self.seed_serial = 0
+        self.paused = False
+        self.recent: tuple[str, ...] = ()
+        self.dropped = 0
+
+    @replicated  # type: ignore[misc]
+    def add_line(self, entry: LineEntry) -> bool:
+        """Commit one line as number ``self.seq`` if it was written to be that number."""
+        if entry.expect_seq != self.seq:
+            self.dropped += 1
+            return False
+        seq = self.seq
+        self.seq += 1
+        self.last_end = entry.end
+        self.pos = entry.pos
+        if entry.text:
+            self.recent = (*self.recent, entry.text)[-RECENT_LINES:]
+        if self.on_line is not None:
+            try:
+                self.on_line(seq, entry)
+            except Exception:  # a local listener's bug must never stop the log
+                log.exception("jam: line listener failed on line %d", seq)
+        return True
+
+    @replicated  # type: ignore[misc]
+    def add_command(self, cmd: CommandEntry) -> None:
+        """Take a shared control command at this point of the song."""
+        if cmd.name == "bpm" and isinstance(cmd.value, int | float):
+            self.bpm = float(cmd.value)
+        elif cmd.name == "temperature" and isinstance(cmd.value, int | float):
+            self.temperature = float(cmd.value)
+        elif cmd.name == "seed_text" and isinstance(cmd.value, str):
+            self.seed_text = cmd.value
+            self.seed_serial += 1
+        elif cmd.name == "pause":
+            self.paused = True
+        elif cmd.name in ("resume", "next"):
+            self.paused = False
+        if self.on_command is not None:
+            try:
+                self.on_command(cmd)
+            except Exception:
+                log.exception("jam: command listener failed on %s", cmd.name)

@@ -1,0 +1,190 @@
+"""Jam pieces on their own: the line datagram, the song's rules, text positions, and (with real
+pysyncobj nodes in this process) catching up from a compacted log."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from jamkit import free_tcp_ports, wait_until
+
+from bridge import protocol
+from bridge.rhythm import Phrase, place_line
+
+pytest.importorskip("pysyncobj")
+
+from bridge.errors import InputError  # noqa: E402
+from bridge.jam import node as jam_node  # noqa: E402
+from bridge.jam.leader import TextSource  # noqa: E402
+from bridge.jam.node import JamNode, parse_address  # noqa: E402
+from bridge.jam.song import RECENT_LINES, Song  # noqa: E402
+from bridge.jam.wire import (  # noqa: E402
+    CommandEntry,
+    LineEntry,
+    decode_jam_line,
+    encode_jam_line,
+    line_entry,
+)
+
+LINE = "Lanterns sway above the quay."
+
+
+def entry(seq: int, text: str = LINE, start: float = 1_800_000_000.25) -> LineEntry:
+    return line_entry(place_line(text), seq, 150.0, start, pos=seq + 1)
+
+
+def test_jam_datagram_extends_the_run_datagram() -> None:
+    phrase = place_line(LINE)
+    e = line_entry(phrase, 7, 150.0, 1_796_000_000.123456, section="verse", index=2)
+    data = encode_jam_line(7, e)
+    plain = protocol.decode_line(protocol.encode_line(7, 150.0, phrase))
+    got = decode_jam_line(data)
+    assert (got.seq, got.bpm, got.bars, got.text) == (plain.seq, plain.bpm, plain.bars, plain.line)
+    assert got.groups == plain.syllables
+    assert (got.section, got.index) == ("verse", 2)
+    assert got.start is not None and abs(got.start - 1_796_000_000.123456) < 1e-6
+    assert protocol.type_tags(data).endswith("sis")  # section, index, start after the groups
+    # A run datagram decodes too, without a start.
+    assert decode_jam_line(protocol.encode_line(7, 150.0, phrase)).start is None
+
+
+def test_rest_entry_and_timeline() -> None:
+    rest = line_entry(Phrase("", 1, ()), 3, 120.0, 100.0)
+    assert rest.is_rest and rest.seconds == 2.0 and rest.end == 102.0
+    assert decode_jam_line(encode_jam_line(3, rest)).groups == ()
+
+
+def test_song_takes_each_number_once() -> None:
+    heard: list[tuple[int, str]] = []
+    song = Song(on_line=lambda seq, e: heard.append((seq, e.text)))
+    assert song.add_line(entry(0), _doApply=True) is True
+    assert song.add_line(entry(0, "A stale copy of line nought."), _doApply=True) is False
+    assert song.add_line(entry(2), _doApply=True) is False  # would leave a gap
+    assert song.add_line(entry(1), _doApply=True) is True
+    assert heard == [(0, LINE), (1, LINE)]
+    assert (song.seq, song.pos, song.dropped) == (2, 2, 2)
+    assert song.last_end == pytest.approx(entry(1).end)
+    for k in range(2, 10):
+        song.add_line(entry(k, f"Line number {k} rings."), _doApply=True)
+    assert len(song.recent) == RECENT_LINES and song.recent[-1] == "Line number 9 rings."
+
+
+def test_song_shared_commands() -> None:
+    seen: list[str] = []
+    song = Song(on_command=lambda c: seen.append(c.name))
+    song.add_command(CommandEntry("bpm", 90.0), _doApply=True)
+    song.add_command(CommandEntry("pause"), _doApply=True)
+    assert song.bpm == 90.0 and song.paused
+    song.add_command(CommandEntry("resume"), _doApply=True)
+    song.add_command(CommandEntry("seed_text", "harbour"), _doApply=True)
+    assert not song.paused and song.seed_text == "harbour" and song.seed_serial == 1
+    assert seen == ["bpm", "pause", "resume", "seed_text"]
+
+
+def test_text_source_resumes_anywhere() -> None:
+    src = TextSource(["one", "two", ""], loop=True)
+    assert src.line_at(1) == ("two", 2)
+    assert src.line_at(3) == ("", 0)  # a break between repeats, then from the top
+    assert TextSource(["one"], loop=False).line_at(1) == (None, 1)
+
+
+@pytest.mark.parametrize("bad", ["localhost", ":7000", "host:0", "host:99999", "host:x"])
+def test_addresses_are_checked(bad: str) -> None:
+    with pytest.raises(InputError, match="HOST:PORT"):
+        parse_address(bad)
+
+
+@pytest.fixture
+def nodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[JamNode]]:
+    monkeypatch.setattr(jam_node, "COMPACT_ENTRIES", 10)
+    made: list[JamNode] = []
+    yield made
+    for n in made:
+        n.destroy()
+
+
+def test_late_node_catches_up_from_a_snapshot(nodes: list[JamNode]) -> None:
+    addrs = [f"127.0.0.1:{p}" for p in free_tcp_ports(3)]
+    for a in addrs[:2]:
+        nodes.append(JamNode(a, [x for x in addrs if x != a], Song()))
+    wait_until(lambda: any(n._isLeader() for n in nodes), 15, "a leader of two")
+    leader = next(n for n in nodes if n._isLeader())
+    for k in range(60):
+        assert leader.song.add_line(entry(k, start=time.time()), sync=True, timeout=5)
+    wait_until(lambda: all(n.getStatus()["log_len"] < 30 for n in nodes), 15,
+               "the log to be compacted on both nodes")
+    heard: list[int] = []
+    late = JamNode(addrs[2], addrs[:2], Song(on_line=lambda seq, _e: heard.append(seq)))
+    nodes.append(late)
+    wait_until(lambda: late.song.seq == 60, 20, "the late node to catch up")
+    # It took the song's state from a snapshot, not by replaying every line.
+    assert len(heard) < 30 and 0 not in heard
+    assert late.song.recent == leader.song.recent and late.song.pos == 60
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--node", "127.0.0.1:7000"], "at least one --peer"),
+    (["--node", "127.0.0.1:7000", "--peer", "127.0.0.1:7000"], "must not repeat"),
+    (["--node", "nowhere", "--peer", "127.0.0.1:7001"], "HOST:PORT"),
+    (["--witness", "--text", "x.txt", "--node", "127.0.0.1:7000", "--peer", "127.0.0.1:7001"],
+     "only votes"),
+])
+def test_cli_refuses_bad_jam_options(args: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "bridge", "jam", "--control-port", "0", *args],
+                         capture_output=True, text=True, timeout=30, check=False)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.startswith("Error: ") and message in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_cli_refuses_a_node_port_in_use() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        node = f"127.0.0.1:{busy.getsockname()[1]}"
+        run = subprocess.run([sys.executable, "-m", "bridge", "jam", "--control-port", "0",
+                              "--witness", "--node", node, "--peer", "127.0.0.1:9"],
+                             capture_output=True, text=True, timeout=30, check=False)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.startswith(f"Error: cannot listen on --node {node}"), run.stderr
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def send(self, data: bytes) -> None:
+        self.sent.append(data)
+
+
+def test_stream_sends_on_time_in_order_and_skips_the_past(caplog: pytest.LogCaptureFixture
+                                                          ) -> None:
+    from bridge.jam.stream import JamStreamer
+
+    rec = Recorder()
+    streamer = JamStreamer(rec, send_lead=0.2).start()
+    try:
+        lines = [entry(k) for k in range(4)]  # placed first: the first placing is slow
+        now = time.time()
+        streamer.push(0, replace(lines[0], start=now - 5))  # a rejoining node's missed line
+        streamer.push(1, replace(lines[1], start=now + 0.3))
+        streamer.push(2, replace(lines[2], start=now + 0.4))
+        wait_until(lambda: len(rec.sent) == 2, 5, "two lines sent")
+        sent_at = time.time()
+        assert [decode_jam_line(d).seq for d in rec.sent] == [1, 2]
+        assert sent_at >= now + 0.4 - 0.2 - 0.05  # not sent before its lead time
+        assert streamer.stats.skipped == 1
+        streamer.push(3, replace(lines[3], start=time.time() - 1))  # late while singing
+        wait_until(lambda: "clocks synced" in caplog.text, 5, "a clock warning")
+        assert len(rec.sent) == 2
+    finally:
+        streamer.close()
