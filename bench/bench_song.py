@@ -23,8 +23,8 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from bridge import protocol  # noqa: E402
-from bridge.daemon import seconds_per_bar  # noqa: E402
 from bridge.modelio import default_model_dir  # noqa: E402
+from bridge.phrasing import seconds_per_bar  # noqa: E402
 from bridge.rhyme import lines_rhyme  # noqa: E402
 from bridge.rhythm import place_line  # noqa: E402
 

@@ -13,9 +13,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridge.daemon import Daemon, Stats, seconds_per_bar
+from bridge.daemon import Daemon, Stats
 from bridge.errors import SonicPiError
 from bridge.lines import TextLines
+from bridge.phrasing import seconds_per_bar
 from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi, check_installed, error_text, sonicpi_dir
 
 log = logging.getLogger(__name__)

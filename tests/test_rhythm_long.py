@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge import daemon, rhythm
+from bridge import phrasing, rhythm
 from bridge.daemon import Daemon
 from bridge.lines import TextLines
 from bridge.rhythm import place_line, place_syllables
@@ -104,7 +104,7 @@ def placements(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
         return real(line, syllables, resolution)
 
     monkeypatch.setattr(rhythm, "place_syllables", counting)
-    monkeypatch.setattr(daemon, "place_syllables", counting)
+    monkeypatch.setattr(phrasing, "place_syllables", counting)
     return calls
 
 

@@ -21,8 +21,8 @@ def syllables(texts: tuple[str, ...], as_json: bool) -> None:
     Example:
       lyricbridge syllables "Twinkle, twinkle, little star" --json
     """
-    from bridge.daemon import format_phrase
     from bridge.errors import InputError
+    from bridge.phrasing import format_phrase
     from bridge.rhythm import phrase_to_dict, place_line
 
     phrases = [place_line(text) for text in texts]

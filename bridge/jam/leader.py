@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bridge.daemon import encode_fitting
 from bridge.jam.node import JamNode
 from bridge.jam.wire import LineEntry, line_entry
 from bridge.lines import ModelLines, as_lyric
+from bridge.phrasing import encode_fitting
 from bridge.rhythm import Phrase, place_line
 
 log = logging.getLogger("lyricbridge")

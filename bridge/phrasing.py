@@ -1,0 +1,67 @@
+"""From a line of text to what is sent and shown: placed parts that fit a datagram, the bar
+length, and the performer's view of a placed line. Pure: no I/O."""
+
+from __future__ import annotations
+
+from bridge import protocol
+from bridge.errors import InputError
+from bridge.rhythm import BEATS_PER_BAR, Note, Phrase, place_syllables
+from bridge.syllables import Syllable, syllabify_line
+
+
+def seconds_per_bar(bpm: float) -> float:
+    """Length of one 4/4 bar in seconds."""
+    return BEATS_PER_BAR * 60.0 / bpm
+
+
+def encode_fitting(line: str, seq: int, bpm: float, section: str = "",
+                   index: int = -1) -> list[tuple[Phrase, bytes]]:
+    """Place a line and build its datagram(s), numbered from ``seq``; a line whose datagram
+    would be too large is split at a word boundary. Parts without syllables are dropped.
+
+    A datagram's size does not depend on the timings (fixed-size numbers), so the parts are
+    found before placing and each is placed once. ``section`` and ``index`` (the line's
+    place in a song) travel with every part.
+    """
+    out: list[tuple[Phrase, bytes]] = []
+    for part, syllables in _fitting_parts(line, section, index):
+        phrase = place_syllables(part, syllables)
+        out.append((phrase, protocol.encode_line(seq + len(out), bpm, phrase, section, index)))
+    return out
+
+
+def _fitting_parts(line: str, section: str, index: int) -> list[tuple[str, list[Syllable]]]:
+    syllables = syllabify_line(line)
+    if not syllables:
+        return []
+    unplaced = Phrase(line, 1, tuple(Note(s, 0.0, 1.0) for s in syllables))
+    try:
+        protocol.encode_line(0, 0.0, unplaced, section, index)
+        return [(line, syllables)]
+    except InputError:
+        words = line.split()
+        if len(words) < 2:
+            cut = len(line) // 2
+            halves = [line[:cut], line[cut:]]
+        else:
+            half = len(words) // 2
+            halves = [" ".join(words[:half]), " ".join(words[half:])]
+        return (_fitting_parts(halves[0], section, index)
+                + _fitting_parts(halves[1], section, index))
+
+
+def format_phrase(phrase: Phrase) -> str:
+    """The performer's view of a line: syllables split by '-', a ' before stressed ones."""
+    words: list[str] = []
+    current = -1
+    for note in phrase.notes:
+        s = note.syllable
+        text = ("'" if s.stress == 1 else "") + s.text
+        if s.word_index != current:
+            words.append(text)
+            current = s.word_index
+        else:
+            words[-1] += "-" + text
+        if s.mark != "_":
+            words[-1] += s.mark
+    return " ".join(words)
