@@ -122,10 +122,14 @@ def _run(*args: str) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True)
 
 
-def test_control_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [
+    ["run", "--lines", "1"],
+    ["jam", "--node", "127.0.0.1:1", "--peer", "127.0.0.1:2", "--peer", "127.0.0.1:3"],
+])
+def test_control_beyond_loopback_needs_a_token(tmp_path: Path, command: list[str]) -> None:
     song = tmp_path / "song.txt"
     song.write_text(TEXT, encoding="utf-8")
-    proc = _run("run", "--text", str(song), "--control-host", "0.0.0.0", "--lines", "1")
+    proc = _run(*command, "--text", str(song), "--control-host", "0.0.0.0")
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
     assert err.strip().splitlines() == [err.strip().splitlines()[-1]]

@@ -44,6 +44,18 @@ def target_options(f: F) -> F:
                         help="Where Sonic Pi listens.")(f)
 
 
+def control_options(f: F) -> F:
+    """--control-port, --control-host and --control-token: live control over OSC."""
+    f = click.option("--control-token", default=None, envvar="LYRICBRIDGE_CONTROL_TOKEN",
+                     help="Every control message must start with this word (needed when "
+                          "--control-host is not 127.0.0.1; env LYRICBRIDGE_CONTROL_TOKEN).")(f)
+    f = click.option("--control-host", default=protocol.DEFAULT_HOST, show_default=True,
+                     help="Address the control port binds (OSC has no authentication).")(f)
+    return click.option("--control-port", type=click.IntRange(0, 65535),
+                        default=protocol.DEFAULT_CONTROL_PORT, show_default=True,
+                        help="UDP port for live control from Sonic Pi (0: none).")(f)
+
+
 def sampling_options(f: F) -> F:
     """--temperature, --top-k, --seed-text, --seed, --clean/--no-clean."""
     for opt in reversed([

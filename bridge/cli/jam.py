@@ -9,8 +9,15 @@ from typing import Any
 
 import click
 
-from bridge import protocol
-from bridge.cli.base import cli, load_model, log, model_option, sampling_options, target_options
+from bridge.cli.base import (
+    cli,
+    control_options,
+    load_model,
+    log,
+    model_option,
+    sampling_options,
+    target_options,
+)
 from bridge.commands import MAX_BPM, MIN_BPM
 from bridge.errors import BridgeError, InputError
 
@@ -50,16 +57,12 @@ def _check_extra(secret: str | None) -> None:
 @click.option("--lines", "max_lines", type=click.IntRange(1), default=None,
               help="The song has N lines (stanza rests count); stop once they are sung.")
 @sampling_options
-@click.option("--control-port", type=click.IntRange(0, 65535),
-              default=protocol.DEFAULT_CONTROL_PORT, show_default=True,
-              help="UDP port for live control; commands are shared with every performer.")
-@click.option("--control-host", default=protocol.DEFAULT_HOST, show_default=True,
-              help="Address the control port binds.")
+@control_options
 def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
         text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
         seed_text: str | None, seed: int | None, clean: bool, control_port: int,
-        control_host: str) -> None:
+        control_host: str, control_token: str | None) -> None:
     """Sing one song together: every performer's bridge sings the same lines at the same time.
 
     The nodes elect a leader (Raft) that writes the song; every node sings only what a
@@ -77,10 +80,12 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
 
     _check_extra(secret)
     from bridge.commands import Command
-    from bridge.control import ControlListener
+    from bridge.control import ControlListener, check_token_needed
     from bridge.jam.session import Jam
     from bridge.transport import OscSender
 
+    if control_port and not witness:
+        check_token_needed(control_host, control_token)
     source: Any = None
     if witness:  # only the Raft node: no lyric modules, no numpy
         if text_file is not None or model_dir is not None:
@@ -118,7 +123,8 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
     listener = None
     try:
         if control_port and not witness:
-            listener = ControlListener(control_host, control_port, commands).start()
+            listener = ControlListener(control_host, control_port, commands,
+                                       token=control_token).start()
             log.info("listening for control on %s:%d", control_host, listener.port)
         previous = signal.signal(signal.SIGTERM, lambda *_: session.stop())
         if witness:

@@ -11,7 +11,15 @@ from pathlib import Path
 import click
 
 from bridge import protocol
-from bridge.cli.base import cli, load_model, log, model_option, sampling_options, target_options
+from bridge.cli.base import (
+    cli,
+    control_options,
+    load_model,
+    log,
+    model_option,
+    sampling_options,
+    target_options,
+)
 from bridge.cli.song import make_plan, song_options
 from bridge.commands import MAX_BPM, MIN_BPM
 from bridge.errors import BridgeError
@@ -29,14 +37,7 @@ from bridge.web import WebAddress, start_web, web_option
 @click.option("--lines", "max_lines", type=click.IntRange(1), default=None,
               help="Stop after N lines (default: run until Ctrl-C).")
 @sampling_options
-@click.option("--control-port", type=click.IntRange(0, 65535),
-              default=protocol.DEFAULT_CONTROL_PORT, show_default=True,
-              help="UDP port for live control from Sonic Pi (0: none).")
-@click.option("--control-host", default=protocol.DEFAULT_HOST, show_default=True,
-              help="Address the control port binds (OSC has no authentication).")
-@click.option("--control-token", default=None, envvar="LYRICBRIDGE_CONTROL_TOKEN",
-              help="Every control message must start with this word (needed when "
-                   "--control-host is not 127.0.0.1; env LYRICBRIDGE_CONTROL_TOKEN).")
+@control_options
 @click.option("--midi", "midi_port", is_flag=False, flag_value="", default=None,
               metavar="[PORT]", help="Play from a MIDI keyboard: PORT is part of its name "
               "(default: the V49, else the only port). See 'lyricbridge midi'.")
