@@ -30,15 +30,17 @@ class Jam:
 
     def __init__(self, tmp: Path, performers: int, witnesses: int = 0,
                  extra: tuple[str, ...] = (), control: bool = False, absent: int = 0,
-                 model: bool = False) -> None:
+                 model: bool = False, web: bool = False) -> None:
         self.tmp = tmp
         members = performers + witnesses + absent
-        ports = free_tcp_ports(members + (performers if control else 0))
+        ports = free_tcp_ports(members + (performers if control else 0) + int(web))
+        #: Node 0's web page, when ``web``.
+        self.web_port = ports[-1] if web else 0
         all_addresses = [f"127.0.0.1:{p}" for p in ports[:members]]
         #: Listed in every node's peers but not started by this class.
         self.absent = all_addresses[performers + witnesses:]
         self.addresses = all_addresses[: performers + witnesses]
-        self.control_ports = ports[members:]
+        self.control_ports = ports[members:members + (performers if control else 0)]
         self.text = tmp / "song.txt"
         self.text.write_text("\n".join(JAM_VERSES) + "\n", encoding="utf-8")
         self.listeners: list[Listener] = []
@@ -52,6 +54,8 @@ class Jam:
                 source = ["--seed", str(i)] if model else ["--text", str(self.text), "--loop"]
                 args = [*source, "--bpm", str(BPM), "--port", str(lis.port), "--control-port",
                         cp, *extra]
+                if web and i == 0:
+                    args += ["--web", str(self.web_port)]
                 self.nodes.append(NodeProc(f"n{i}", addr, peers, tmp, args))
             else:
                 self.nodes.append(NodeProc(f"w{i}", addr, peers, tmp, ["--witness", *extra]))
@@ -128,7 +132,7 @@ def test_leader_killed_mid_song(make_jam: type[Jam]) -> None:
 
 
 def test_model_song_goes_on_under_a_new_leader(make_jam: type[Jam]) -> None:
-    jam = make_jam(3, model=True)
+    jam = make_jam(3, model=True, extra=("--no-song",))
     leader = jam.wait_leader()
     jam.wait_lines(3, timeout=60)
     leader.kill()

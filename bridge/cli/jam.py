@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,10 @@ from bridge.cli.base import (
     sampling_options,
     target_options,
 )
+from bridge.cli.song import make_plan, song_options
 from bridge.commands import MAX_BPM, MIN_BPM
 from bridge.errors import BridgeError, InputError
+from bridge.web import WebAddress, start_web, web_option
 
 
 def _check_extra(secret: str | None) -> None:
@@ -58,11 +61,18 @@ def _check_extra(secret: str | None) -> None:
               help="The song has N lines (stanza rests count); stop once they are sung.")
 @sampling_options
 @control_options
+@click.option("--song/--no-song", "songs", default=None,
+              help="The leader writes songs (the default without --text); --no-song: free "
+                   "lines.")
+@song_options
+@web_option
 def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
         text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
         seed_text: str | None, seed: int | None, clean: bool, control_port: int,
-        control_host: str, control_token: str | None) -> None:
+        control_host: str, control_token: str | None, songs: bool | None, form: str,
+        schemes: tuple[str, ...], lines_per_stanza: int, syllable_range: str,
+        web: WebAddress | None) -> None:
     """Sing one song together: every performer's bridge sings the same lines at the same time.
 
     The nodes elect a leader (Raft) that writes the song; every node sings only what a
@@ -87,10 +97,15 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
     if control_port and not witness:
         check_token_needed(control_host, control_token)
     source: Any = None
+    lyric_model = None
+    check_seed = None
     if witness:  # only the Raft node: no lyric modules, no numpy
-        if text_file is not None or model_dir is not None:
-            raise InputError("a --witness only votes; leave out --text and --model")
+        if text_file is not None or model_dir is not None or web is not None:
+            raise InputError("a --witness only votes; leave out --text, --model and --web")
     elif text_file is not None:
+        if songs:
+            raise click.UsageError("--song writes with the model; drop --text to sing songs, "
+                                   "or --song to sing your text")
         from bridge.jam.leader import TextSource
         from bridge.lines import TextLines
         from bridge.textfile import read_text
@@ -100,13 +115,21 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
         from bridge.jam.leader import ModelSource
         from bridge.lines import ModelLines
         from bridge.modelio import default_model_dir, has_model
+        from bridge.sampling import check_seed_text
 
         path = model_dir or default_model_dir()
         if model_dir is None and not has_model(path):
             raise BridgeError(f"no model found at {path}; sing your own words with --text FILE, "
                               "or give --model DIR")
-        writer = load_model(path).writer(temperature, top_k, seed, seed_text)
-        source = ModelSource(ModelLines(writer, clean=clean))
+        lyric_model = load_model(path)
+        check_seed = partial(check_seed_text, lyric_model.vocab)
+        if songs is False:
+            writer = lyric_model.writer(temperature, top_k, seed, seed_text)
+            source = ModelSource(ModelLines(writer, clean=clean))
+        else:
+            source = _song_source(lyric_model, make_plan(form, schemes, lines_per_stanza,
+                                                         syllable_range),
+                                  temperature, top_k, seed, seed_text, clean)
 
     commands: queue.Queue[Command] = queue.Queue()
     sender = None if witness else OscSender(host, port)
@@ -121,11 +144,14 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
         raise BridgeError(f"cannot join the jam as {node}: {e or type(e).__name__}; check --node"
                           ) from None
     listener = None
+    page = None
     try:
         if control_port and not witness:
-            listener = ControlListener(control_host, control_port, commands,
+            listener = ControlListener(control_host, control_port, commands, check_seed,
                                        token=control_token).start()
             log.info("listening for control on %s:%d", control_host, listener.port)
+        if web is not None:
+            page = start_web(web, session, lyric_model, check_seed, clean)
         previous = signal.signal(signal.SIGTERM, lambda *_: session.stop())
         if witness:
             log.info("jam: witness %s with %d peers", node, len(peers))
@@ -139,6 +165,8 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
         finally:
             signal.signal(signal.SIGTERM, previous)
     finally:
+        if page is not None:
+            page.stop()
         if listener is not None:
             listener.close()
         if sender is not None:
@@ -146,3 +174,17 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
     if session.streamer is not None:
         stats = session.streamer.stats
         log.info("jam: sang %d lines, skipped %d", stats.sent, stats.skipped)
+
+
+def _song_source(lyric_model: Any, plan: Any, temperature: float | None, top_k: int | None,
+                 seed: int | None, seed_text: str | None, clean: bool) -> Any:
+    """Songs for the leader to write; a fresh writer (primed with the jam's last lines) when
+    this node leads again."""
+    from bridge.jam.leader import SongSource
+    from bridge.songlines import SongComposer, SongLines
+
+    def make(primer: str | None) -> SongLines:
+        writer = lyric_model.writer(temperature, top_k, seed, primer or seed_text)
+        return SongLines(SongComposer(writer, plan, clean=clean))
+
+    return SongSource(make)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bridge.errors import InputError
 from bridge.jam.node import JamNode
 from bridge.jam.wire import LineEntry, line_entry
 from bridge.lines import ModelLines, as_lyric
@@ -75,6 +76,51 @@ class ModelSource:
     def resume(self, recent: tuple[str, ...]) -> None:
         if recent:
             self.lines.reseed("\n".join(recent) + "\n")
+
+
+class SongSource:
+    """Model-written songs (``bridge.songlines``), written ahead on their own thread.
+
+    A node that starts leading in the middle of the jam does not continue the last leader's
+    song: after a stanza break it sings a new song, the one it wrote ahead while following
+    (so the music does not wait), and its model is primed with the last committed lines, so
+    the songs after it go on from the jam's words. ``make`` builds a fresh ``SongLines``; a
+    node that leads a second time starts a fresh one (written primed).
+    """
+
+    def __init__(self, make: Callable[[str | None], Any]) -> None:
+        self.make = make
+        self.lines: Any = make(None)  # SongLines: its thread writes the first song now
+        self._used = False
+        self._break = False
+
+    def line_at(self, pos: int) -> tuple[Any, int]:
+        if self._break:
+            self._break = False
+            return "", pos
+        self._used = True
+        return self.lines.next_line(), pos + 1
+
+    def resume(self, recent: tuple[str, ...]) -> None:
+        primer = "\n".join(recent) + "\n" if recent else None
+        if self._used:  # leading again: a fresh song, written primed
+            self.lines.close()
+            self.lines = self._make(primer)
+        elif primer is not None:
+            try:  # the songs after the one written ahead
+                self.lines.reseed(primer)
+            except InputError as e:
+                log.warning("jam: the next songs are not primed with the last lines: %s", e)
+        self._used = False
+        self._break = primer is not None
+
+    def _make(self, primer: str | None) -> Any:
+        if primer is not None:
+            try:
+                return self.make(primer)
+            except InputError as e:
+                log.warning("jam: the new song is not primed with the last lines: %s", e)
+        return self.make(None)
 
 
 @dataclass

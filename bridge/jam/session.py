@@ -6,7 +6,8 @@ import logging
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bridge.commands import Command
 from bridge.jam.node import JamNode
@@ -37,6 +38,11 @@ class Jam:
         self.source = source
         self.max_lines = max_lines
         self.streamer = JamStreamer(sender, out) if sender is not None else None
+        self.bpm = bpm
+        #: Told of each line this node sends and of each shared change (``run --web``'s
+        #: events: line, rest, state), so the web page can follow the jam.
+        self.observers: list[Callable[[str, dict[str, Any]], None]] = (
+            self.streamer.observers if self.streamer is not None else [])
         self._applied: queue.Queue[tuple[int, CommandEntry]] = queue.Queue()
         self.song = Song(on_line=self.streamer.push if self.streamer else None,
                          on_command=lambda cmd: self._applied.put((self.song.seq, cmd)))
@@ -73,6 +79,14 @@ class Jam:
             self.node.destroy()
             if self.streamer is not None:
                 self.streamer.close()
+
+    def state(self) -> dict[str, Any]:
+        """bpm, temperature (None when the lines come from a text) and paused, as agreed."""
+        temperature = self.song.temperature
+        if temperature is None:
+            temperature = getattr(getattr(self.source, "lines", None), "temperature", None)
+        return {"bpm": self.song.bpm or self.bpm, "temperature": temperature,
+                "paused": self.song.paused}
 
     def _song_done(self) -> bool:
         if self.max_lines is None or self.song.seq < self.max_lines:
@@ -120,3 +134,8 @@ class Jam:
                 getattr(lines, "set_temperature", lambda _v: None)(cmd.value)
             elif cmd.name == "seed_text" and isinstance(cmd.value, str):
                 getattr(lines, "reseed", lambda _v: None)(cmd.value)
+            for observer in self.observers:
+                try:
+                    observer("state", self.state())
+                except Exception:  # an observer's bug must never stop the music
+                    log.exception("jam: observer failed on a state event")

@@ -14,9 +14,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bridge.jam.wire import LineEntry, encode_jam_line
+from bridge.jam.wire import LineEntry, encode_jam_line, syllable_dicts
 
 if TYPE_CHECKING:
     from bridge.daemon import Sender
@@ -51,6 +51,8 @@ class JamStreamer:
         self.late = late
         self.clock = clock
         self.stats = StreamStats()
+        #: Callables ``(kind, data)`` told of each line sent, like the daemon's observers.
+        self.observers: list[Callable[[str, dict[str, Any]], None]] = []
         self._queue: queue.Queue[tuple[int, LineEntry]] = queue.Queue()
         self._stop = threading.Event()
         self._idle = threading.Event()
@@ -109,6 +111,8 @@ class JamStreamer:
         self.sender.send(encode_jam_line(seq, entry))
         self.stats.sent += 1
         self.stats.last_seq = seq
+        if self.observers:
+            self._tell(seq, entry)
         if self.out is not None:
             shown = entry.text if entry.groups else "~"
             at = time.strftime("%H:%M:%S", time.localtime(entry.start))
@@ -116,3 +120,18 @@ class JamStreamer:
             self.out.write(f"{seq:4d}  {shown}  [{entry.bars} bar{'s' if entry.bars != 1 else ''}"
                            f" at {entry.bpm:g} bpm, from {at}.{ms:03d}]\n")
             self.out.flush()
+
+    def _tell(self, seq: int, entry: LineEntry) -> None:
+        if entry.groups:
+            kind = "line"
+            data: dict[str, Any] = {
+                "seq": seq, "line": entry.text, "section": entry.section, "index": entry.index,
+                "title": entry.title, "bpm": entry.bpm, "bars": entry.bars,
+                "syllables": syllable_dicts(entry.text, entry.groups), "start": entry.start}
+        else:
+            kind, data = "rest", {"seq": seq, "bpm": entry.bpm, "start": entry.start}
+        for observer in self.observers:
+            try:
+                observer(kind, data)
+            except Exception:  # an observer's bug must never stop the music
+                log.exception("jam: observer failed on %s event", kind)

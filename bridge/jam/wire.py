@@ -75,6 +75,29 @@ def groups_of(phrase: Phrase) -> tuple[Group, ...]:
                   n.syllable.mark) for n in phrase.notes)
 
 
+def syllable_dicts(text: str, groups: tuple[Group, ...]) -> list[dict[str, object]]:
+    """A line's syllables in the shape of ``lyricbridge syllables --json`` (word and word index
+    found again in the text, since the log keeps only the syllables)."""
+    out: list[dict[str, object]] = []
+    cursor, word_index = 0, -1
+    for syl, stress, beat, beats, mark in groups:
+        at = text.find(syl, cursor) if syl else -1
+        if at < 0:  # not found as written: count it as a word of its own
+            word_index += 1
+            word = syl
+        else:
+            before = text[:at]
+            words = before.split()
+            word_index = len(words) if not words or before[-1:].isspace() else len(words) - 1
+            word_index = max(word_index, 0)
+            tokens = text.split()
+            word = tokens[word_index].strip(',.;:!?"()') if word_index < len(tokens) else syl
+            cursor = at + len(syl)
+        out.append({"text": syl, "word": word, "word_index": word_index, "stress": stress,
+                    "beat": beat, "beats": beats, "mark": mark})
+    return out
+
+
 def line_entry(phrase: Phrase, expect_seq: int, bpm: float, start: float, pos: int = 0,
                section: str = "", index: int = -1, title: str = "") -> LineEntry:
     """The log entry for one placed line (a phrase without notes is a rest)."""

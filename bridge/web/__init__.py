@@ -11,14 +11,16 @@ import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import click
 
 from bridge.errors import BridgeError
 
 if TYPE_CHECKING:
-    from bridge.daemon import Daemon
+    import queue
+
+    from bridge.commands import Command
     from bridge.web.server import WebServer
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,7 +90,16 @@ def lan_address() -> str:
             return socket.gethostname()
 
 
-def start_web(address: WebAddress, daemon: Daemon, model: Any = None,
+class Streaming(Protocol):
+    """What the page needs from the running bridge: a Daemon, or a jam node."""
+
+    observers: list[Callable[[str, dict[str, Any]], None]]
+    commands: queue.Queue[Command]
+
+    def state(self) -> dict[str, Any]: ...
+
+
+def start_web(address: WebAddress, daemon: Streaming, model: Any = None,
               check_seed: Callable[[str], str] | None = None, clean: bool = True) -> WebServer:
     """Serve the page for ``daemon`` (and the generator when ``model`` is loaded); print its
     URL on stderr. Call ``stop()`` on the result when the run ends."""
