@@ -107,6 +107,21 @@ def test_three_nodes_sing_one_song_with_its_chorus(make_jam: type[Jam], events) 
         assert e["title"]
     assert len(lines) >= 4 and len(song) >= 6
 
+    # The page's controls are the jam's: a tempo set there changes every node at one line.
+    import httpx
+
+    r = httpx.post(f"http://127.0.0.1:{jam.web_port}/api/control",
+                   json={"command": "bpm", "value": 200}, timeout=5)
+    assert r.status_code == 200, r.text
+    wait_until(lambda: all(any(h.line.bpm == 200.0 for h in lis.heard)
+                           for lis in jam.listeners), 20, "lines at 200 bpm on every node")
+    changed = {next(h.line.seq for h in lis.heard if h.line.bpm == 200.0)
+               for lis in jam.listeners}
+    assert len(changed) == 1, changed
+    wait_until(lambda: any(e.get("kind") == "state" and e.get("bpm") == 200.0 for e in got),
+               10, "the new tempo on the page")
+    assert_one_song(jam.listeners)
+
 
 def test_song_goes_on_under_a_new_leader(make_jam: type[Jam]) -> None:  # noqa: F811
     jam = make_jam(3, model=True, extra=FORM)

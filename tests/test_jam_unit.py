@@ -188,3 +188,61 @@ def test_stream_sends_on_time_in_order_and_skips_the_past(caplog: pytest.LogCapt
         assert len(rec.sent) == 2
     finally:
         streamer.close()
+
+
+def test_stream_tells_its_observers_what_the_page_shows() -> None:
+    from bridge.jam.stream import JamStreamer
+    from bridge.rhythm import phrase_to_dict
+
+    rec = Recorder()
+    streamer = JamStreamer(rec, send_lead=0.2)
+    events: list[tuple[str, dict[str, object]]] = []
+    streamer.observers.append(lambda kind, data: events.append((kind, data)))
+    streamer.start()
+    try:
+        text = "Who'll dance, when the lamp-lit evening's over?"
+        line = replace(line_entry(place_line(text), 0, 150.0, time.time() + 0.3),
+                       section="chorus", index=1, title="Over")
+        rest = line_entry(Phrase("", 1, ()), 1, 150.0, line.start + 0.05)
+        streamer.push(0, line)
+        streamer.push(1, rest)
+        wait_until(lambda: len(events) == 2, 5, "two events")
+    finally:
+        streamer.close()
+    (kind, data), (rest_kind, rest_data) = events
+    assert kind == "line" and rest_kind == "rest"
+    assert {k: data[k] for k in ("seq", "line", "section", "index", "title", "bpm", "bars",
+                                 "start")} == {
+        "seq": 0, "line": text, "section": "chorus", "index": 1, "title": "Over",
+        "bpm": 150.0, "bars": line.bars, "start": line.start}
+    # The syllables as ``syllables --json`` gives them (words found again in the text).
+    assert data["syllables"] == phrase_to_dict(place_line(text))["syllables"]
+    assert rest_data == {"seq": 1, "bpm": 150.0, "start": rest.start}
+
+
+def test_song_source_starts_a_new_song_when_it_leads_again() -> None:
+    from bridge.jam.leader import SongSource
+    from bridge.modelio import LyricModel, default_model_dir
+    from bridge.song import Plan, parse_form, parse_schemes, parse_syllables
+    from bridge.songlines import SongComposer, SongLines
+
+    model = LyricModel(default_model_dir())
+    plan = Plan(parse_form("verse chorus"), 2, parse_schemes((), 2), parse_syllables("4-10"))
+    made: list[str | None] = []
+
+    def make(primer: str | None) -> SongLines:
+        made.append(primer)
+        return SongLines(SongComposer(model.writer(seed=3, seed_text=primer), plan), songs=2)
+
+    source = SongSource(make)
+    source.resume(())  # the first leader: no break, the song from its start
+    first, _ = source.line_at(0)
+    assert (first.section, first.index) == ("verse", 0) and first.title
+    second, _ = source.line_at(1)
+    assert (second.section, second.index) == ("verse", 1)
+    source.resume(("a line sung by someone else",))  # it leads again later
+    assert made == [None, "a line sung by someone else\n"]  # a fresh song, primed
+    assert source.line_at(2)[0] == ""  # a stanza break first
+    again, _ = source.line_at(2)
+    assert (again.section, again.index) == ("verse", 0)
+    source.lines.close()

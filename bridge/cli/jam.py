@@ -66,13 +66,18 @@ def _check_extra(secret: str | None) -> None:
                    "lines.")
 @song_options
 @web_option
+@click.option("--midi", "midi_port", is_flag=False, flag_value="", default=None,
+              metavar="[PORT]", help="Play from a MIDI keyboard as in run: its commands are "
+              "shared with the jam, its Sonic Pi knobs go to this performer's Sonic Pi.")
+@click.option("--midi-map", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="MIDI map (TOML) instead of the Alesis V49 one; implies --midi.")
 def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
         text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
         seed_text: str | None, seed: int | None, clean: bool, control_port: int,
         control_host: str, control_token: str | None, songs: bool | None, form: str,
         schemes: tuple[str, ...], lines_per_stanza: int, syllable_range: str,
-        web: WebAddress | None) -> None:
+        web: WebAddress | None, midi_port: str | None, midi_map: Path | None) -> None:
     """Sing one song together: every performer's bridge sings the same lines at the same time.
 
     The nodes elect a leader (Raft) that writes the song; every node sings only what a
@@ -100,8 +105,9 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
     lyric_model = None
     check_seed = None
     if witness:  # only the Raft node: no lyric modules, no numpy
-        if text_file is not None or model_dir is not None or web is not None:
-            raise InputError("a --witness only votes; leave out --text, --model and --web")
+        if (text_file, model_dir, web, midi_port, midi_map) != (None,) * 5:
+            raise InputError("a --witness only votes; leave out --text, --model, --web and "
+                             "--midi")
     elif text_file is not None:
         if songs:
             raise click.UsageError("--song writes with the model; drop --text to sing songs, "
@@ -132,13 +138,23 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
                                   temperature, top_k, seed, seed_text, clean)
 
     commands: queue.Queue[Command] = queue.Queue()
+    midi = None
+    if midi_port is not None or midi_map is not None:
+        from bridge.midi.controller import MidiController
+        from bridge.midi.mapfile import load_map
+
+        midi = MidiController(midi_port, load_map(midi_map), commands, check_seed)
     sender = None if witness else OscSender(host, port)
     try:
-        session = Jam(node, list(peers), source, sender, bpm=bpm, secret=secret,
+        session = Jam(node, list(peers), source,
+                      midi.share(sender) if midi is not None and sender else sender,
+                      bpm=bpm, secret=secret,
                       max_lines=max_lines, out=sys.stdout, commands=commands)
     except Exception as e:
         if sender is not None:
             sender.close()
+        if midi is not None:
+            midi.close()
         if isinstance(e, BridgeError):
             raise
         raise BridgeError(f"cannot join the jam as {node}: {e or type(e).__name__}; check --node"
@@ -152,6 +168,9 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
             log.info("listening for control on %s:%d", control_host, listener.port)
         if web is not None:
             page = start_web(web, session, lyric_model, check_seed, clean)
+        if midi is not None:
+            session.observers.append(midi.observe)
+            midi.start()
         previous = signal.signal(signal.SIGTERM, lambda *_: session.stop())
         if witness:
             log.info("jam: witness %s with %d peers", node, len(peers))
@@ -167,6 +186,8 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
     finally:
         if page is not None:
             page.stop()
+        if midi is not None:
+            midi.close()
         if listener is not None:
             listener.close()
         if sender is not None:

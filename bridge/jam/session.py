@@ -134,6 +134,10 @@ class Jam:
                 getattr(lines, "set_temperature", lambda _v: None)(cmd.value)
             elif cmd.name == "seed_text" and isinstance(cmd.value, str):
                 getattr(lines, "reseed", lambda _v: None)(cmd.value)
+            elif cmd.name == "chorus" and self.writer is not None:
+                # Only the leader's song moves; the lines already written come first.
+                if not getattr(lines, "chorus_next", lambda: False)():
+                    log.warning("jam: chorus ignored: the lines are not a song with a chorus")
             for observer in self.observers:
                 try:
                     observer("state", self.state())

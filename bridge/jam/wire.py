@@ -66,7 +66,7 @@ class CommandEntry:
 
 
 #: Commands that every node takes from the log; the others (stop, sung) stay local.
-SHARED_COMMANDS = ("bpm", "temperature", "seed_text", "next", "pause", "resume")
+SHARED_COMMANDS = ("bpm", "temperature", "seed_text", "next", "pause", "resume", "chorus")
 
 
 def groups_of(phrase: Phrase) -> tuple[Group, ...]:
