@@ -130,6 +130,10 @@ def test_late_node_catches_up_from_a_snapshot(nodes: list[JamNode]) -> None:
     (["--node", "nowhere", "--peer", "127.0.0.1:7001"], "HOST:PORT"),
     (["--witness", "--text", "x.txt", "--node", "127.0.0.1:7000", "--peer", "127.0.0.1:7001"],
      "only votes"),
+    (["--witness", "--web", "0", "--node", "127.0.0.1:7000", "--peer", "127.0.0.1:7001"],
+     "only votes"),
+    (["--form", "verse solo", "--node", "127.0.0.1:7000", "--peer", "127.0.0.1:7001"],
+     "bad --form 'verse solo'"),
 ])
 def test_cli_refuses_bad_jam_options(args: list[str], message: str) -> None:
     import subprocess
