@@ -170,6 +170,9 @@ class Writer:
             if self.node.raftLastApplied < self.node.raftCommitIndex:
                 return  # apply what the last leader committed first
             self.source.resume(song.recent)
+            if song.temperature is not None:  # the agreed one, also for a fresh writer
+                lines = getattr(self.source, "lines", None)
+                getattr(lines, "set_temperature", lambda _v: None)(song.temperature)
             with self._lock:
                 self._tail = _Tail(song.seq, song.last_end, song.pos, False)
         if song.paused or self.over:
