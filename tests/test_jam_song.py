@@ -12,7 +12,7 @@ import pytest
 from jamkit import Heard, Listener, assert_one_song, max_stall, wait_until
 from test_jam import Jam, make_jam  # noqa: F401  (the fixture)
 
-pytest.importorskip("pysyncobj")
+pytest.importorskip("bridge.jam.raft")  # pysyncobj, imported the mended way
 
 #: A short song: the chorus comes back word for word after one verse.
 FORM = ("--form", "chorus verse chorus", "--lines-per-stanza", "2")

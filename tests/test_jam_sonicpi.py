@@ -16,7 +16,7 @@ from jamkit import JAM_VERSES, NodeProc, clock_to_epoch, free_tcp_ports, sung, w
 from bridge.sonicpi import HeadlessSonicPi, error_text
 
 pytestmark = pytest.mark.sonicpi
-pytest.importorskip("pysyncobj")
+pytest.importorskip("bridge.jam.raft")  # pysyncobj, imported the mended way
 
 MELODY = SONICPI_DIR / "lyrics_melody.rb"
 SINGER = "live_loop_lyricbridge_sing"

@@ -13,7 +13,7 @@ from jamkit import free_tcp_ports, wait_until
 from bridge import protocol
 from bridge.rhythm import Phrase, place_line
 
-pytest.importorskip("pysyncobj")
+pytest.importorskip("bridge.jam.raft")  # pysyncobj, imported the mended way
 
 from bridge.errors import InputError  # noqa: E402
 from bridge.jam import node as jam_node  # noqa: E402
@@ -250,3 +250,12 @@ def test_song_source_starts_a_new_song_when_it_leads_again() -> None:
     again, _ = source.line_at(2)
     assert (again.section, again.index) == ("verse", 0)
     source.lines.close()
+
+
+def test_importing_the_raft_library_leaves_socket_inet_ntop_working() -> None:
+    import socket
+
+    import bridge.jam.node  # noqa: F401  (imports pysyncobj, which replaces inet_ntop)
+
+    assert socket.inet_ntop(socket.AF_INET, b"\x7f\x00\x00\x01") == "127.0.0.1"
+    assert socket.inet_ntop(socket.AF_INET6, bytes(15) + b"\x01") == "::1"

@@ -27,7 +27,7 @@ from bridge.web import WebAddress, start_web, web_option
 
 def _check_extra(secret: str | None) -> None:
     try:
-        import pysyncobj  # noqa: F401
+        import bridge.jam.raft  # noqa: F401  (pysyncobj)
     except ImportError:
         raise InputError("jam needs pysyncobj; install it with: pip install 'lyricbridge[jam]'"
                          ) from None

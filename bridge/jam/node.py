@@ -8,10 +8,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from pysyncobj import SyncObj, SyncObjConf
-from pysyncobj.transport import TCPTransport
-
 from bridge.errors import InputError
+from bridge.jam.raft import SyncObj, SyncObjConf, TCPTransport
 from bridge.jam.song import Song
 
 log = logging.getLogger("lyricbridge")

@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from pysyncobj import SyncObjConsumer, replicated
-
+from bridge.jam.raft import SyncObjConsumer, replicated
 from bridge.jam.wire import CommandEntry, LineEntry
 
 log = logging.getLogger("lyricbridge")
