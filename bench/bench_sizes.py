@@ -66,7 +66,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPU cores; OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS')}")
     print(f"single stream, best of {args.rounds} interleaved rounds each")
-    print("shape     step MB   numpy chars/s   TF chars/s   ratio   (target >= 8x)")
+    print("shape     step MB   numpy chars/s   TF chars/s   ratio   (target >= 4x)")
     with tempfile.TemporaryDirectory() as tmp:
         for shape in args.shapes:
             layers, units = (int(x) for x in shape.lower().split("x"))
