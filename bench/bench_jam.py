@@ -140,8 +140,11 @@ def wait(check: object, timeout: float) -> float | None:
     return None
 
 
-def stall_after(heard: list[tuple[float, int, float]], t_kill: float) -> float:
-    around = [h for h in heard if h[0] > t_kill - 5]
+def stall_after(heard: list[tuple[float, int, float]], t_kill: float,
+                since: float = 0.0) -> float:
+    """The longest wait beyond the pace around a kill, from ``since`` on (a node that
+    rejoined starts at the current line: its first datagrams are not the kill's doing)."""
+    around = [h for h in heard if h[0] > max(t_kill - 5, since)]
     gaps = [b[0] - a[0] - a[2] for a, b in zip(around, around[1:], strict=False)]
     return max([0.0, *gaps])
 
@@ -159,6 +162,7 @@ def run(size: int, kills: int, tmp: Path) -> dict[str, object]:
              for i, s in enumerate(streams)]
     handovers: list[float] = []
     stalls: list[float] = []
+    steady = [0.0] * size  # per node: from when its stream counts (after a rejoin)
     failures = 0
     try:
         for n in nodes:
@@ -182,13 +186,16 @@ def run(size: int, kills: int, tmp: Path) -> dict[str, object]:
             handovers.append(time.monotonic() - t0)
             # Let the music run past the handover, then measure the survivors' stall.
             time.sleep(3.0)
-            stalls.append(max(stall_after(s.heard, t_kill)
-                              for n, s in zip(nodes, streams, strict=True) if n is not old))
+            stalls.append(max(stall_after(s.heard, t_kill, steady[i])
+                              for i, (n, s) in enumerate(zip(nodes, streams, strict=True))
+                              if n is not old))
             old.start()
             k = nodes.index(old)
             seen = len(streams[k].heard)
-            if wait(lambda s=streams[k], c=seen: len(s.heard) > c, 30) is None:
+            if wait(lambda s=streams[k], c=seen: len(s.heard) > c + 1, 30) is None:
                 failures += 1
+            else:  # its second line since the restart: streaming at the pace again
+                steady[k] = streams[k].heard[seen + 1][0]
             # Only one leader before the next kill.
             wait(lambda: len(leaders()) == 1, 10)
         elapsed = time.time() - t_start
