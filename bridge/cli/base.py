@@ -89,6 +89,26 @@ def refuse_sampling_with_text(ctx: click.Context) -> None:
                                "your own: drop --text or the sampling options", ctx)
 
 
+def refuse_text_with_model_options(ctx: click.Context, songs: bool | None) -> None:
+    """A usage mistake (exit 2): --song, or sampling options, together with --text."""
+    if songs:
+        raise click.UsageError("--song writes with the model; drop --text to sing songs, or "
+                               "--song to sing your text", ctx)
+    refuse_sampling_with_text(ctx)
+
+
+def load_model_to_write(model_dir: Path | None) -> Any:
+    """The model that writes the lines: --model DIR, else the shipped one; an error when the
+    shipped one is missing says how to sing without it."""
+    from bridge.modelio import default_model_dir, has_model
+
+    path = model_dir or default_model_dir()
+    if model_dir is None and not has_model(path):
+        raise BridgeError(f"no model found at {path}; sing your own words with --text FILE, "
+                          "or give --model DIR")
+    return load_model(path)
+
+
 def load_model(model_dir: Path | None) -> Any:
     from bridge.modelio import LyricModel, default_model_dir
 

@@ -13,9 +13,10 @@ import click
 from bridge.cli.base import (
     cli,
     control_options,
-    load_model,
+    load_model_to_write,
     log,
     model_option,
+    refuse_text_with_model_options,
     sampling_options,
     target_options,
 )
@@ -109,9 +110,7 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
             raise InputError("a --witness only votes; leave out --text, --model, --web and "
                              "--midi")
     elif text_file is not None:
-        if songs:
-            raise click.UsageError("--song writes with the model; drop --text to sing songs, "
-                                   "or --song to sing your text")
+        refuse_text_with_model_options(click.get_current_context(), songs)
         from bridge.jam.leader import TextSource
         from bridge.lines import TextLines
         from bridge.textfile import read_text
@@ -120,14 +119,9 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
     else:
         from bridge.jam.leader import ModelSource
         from bridge.lines import ModelLines
-        from bridge.modelio import default_model_dir, has_model
         from bridge.sampling import check_seed_text
 
-        path = model_dir or default_model_dir()
-        if model_dir is None and not has_model(path):
-            raise BridgeError(f"no model found at {path}; sing your own words with --text FILE, "
-                              "or give --model DIR")
-        lyric_model = load_model(path)
+        lyric_model = load_model_to_write(model_dir)
         check_seed = partial(check_seed_text, lyric_model.vocab)
         if songs is False:
             writer = lyric_model.writer(temperature, top_k, seed, seed_text)

@@ -14,15 +14,15 @@ from bridge import protocol
 from bridge.cli.base import (
     cli,
     control_options,
-    load_model,
+    load_model_to_write,
     log,
     model_option,
+    refuse_text_with_model_options,
     sampling_options,
     target_options,
 )
 from bridge.cli.song import make_plan, song_options
 from bridge.commands import MAX_BPM, MIN_BPM
-from bridge.errors import BridgeError
 from bridge.web import WebAddress, start_web, web_option
 
 
@@ -72,7 +72,6 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
     from bridge.control import Command, ControlListener, check_token_needed
     from bridge.daemon import Daemon
     from bridge.lines import LineSource, ModelLines, TextLines
-    from bridge.modelio import default_model_dir, has_model
     from bridge.sampling import check_seed_text
     from bridge.textfile import read_text
     from bridge.transport import OscSender, probe_listener
@@ -83,19 +82,10 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
     check_seed: Callable[[str], str] | None = None
     lyric_model = None
     if text_file is not None:
-        from bridge.cli.base import refuse_sampling_with_text
-
-        if songs:
-            raise click.UsageError("--song writes with the model; drop --text to sing songs, "
-                                   "or --song to sing your text")
-        refuse_sampling_with_text(click.get_current_context())
+        refuse_text_with_model_options(click.get_current_context(), songs)
         source = TextLines(read_text(text_file, what="--text file"), loop=loop)
     else:
-        path = model_dir or default_model_dir()
-        if model_dir is None and not has_model(path):
-            raise BridgeError(f"no model found at {path}; sing your own words with --text FILE, "
-                              "or give --model DIR")
-        lyric_model = load_model(path)
+        lyric_model = load_model_to_write(model_dir)
         writer = lyric_model.writer(temperature, top_k, seed, seed_text)
         if songs is False:
             source = ModelLines(writer, clean=clean)
