@@ -6,6 +6,7 @@ The WAV test renders through the session's Sonic Pi; the Ctrl-C test interrupts 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -15,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 import bridge.sonicpi.install
@@ -122,9 +124,17 @@ def test_ctrl_c_during_render_stops_everything_it_started(
         proc.wait(timeout=60)
         stop_seconds = time.monotonic() - t0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:  # the test failed early: leave nothing of the render behind
+            leftovers = live_descendants(proc.pid)
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            for p in leftovers:
+                with contextlib.suppress(psutil.Error):
+                    p.kill()
     err = watch.text()
     assert proc.returncode != 0
     assert "Traceback" not in err, err
