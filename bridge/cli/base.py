@@ -56,6 +56,16 @@ def control_options(f: F) -> F:
                         help="UDP port for live control from Sonic Pi (0: none).")(f)
 
 
+def midi_options(f: F) -> F:
+    """--midi [PORT] and --midi-map FILE: steer from a MIDI keyboard."""
+    f = click.option("--midi-map", type=click.Path(path_type=Path), default=None,
+                     metavar="FILE",
+                     help="MIDI map (TOML) instead of the Alesis V49 one; implies --midi.")(f)
+    return click.option("--midi", "midi_port", is_flag=False, flag_value="", default=None,
+                        metavar="[PORT]", help="Play from a MIDI keyboard: PORT is part of its "
+                        "name (default: the V49, else the only port). See 'lyricbridge midi'.")(f)
+
+
 def sampling_options(f: F) -> F:
     """--temperature, --top-k, --seed-text, --seed, --clean/--no-clean."""
     for opt in reversed([

@@ -15,6 +15,7 @@ from bridge.cli.base import (
     control_options,
     load_model_to_write,
     log,
+    midi_options,
     model_option,
     refuse_text_with_model_options,
     sampling_options,
@@ -67,11 +68,7 @@ def _check_extra(secret: str | None) -> None:
                    "lines.")
 @song_options
 @web_option
-@click.option("--midi", "midi_port", is_flag=False, flag_value="", default=None,
-              metavar="[PORT]", help="Play from a MIDI keyboard as in run: its commands are "
-              "shared with the jam, its Sonic Pi knobs go to this performer's Sonic Pi.")
-@click.option("--midi-map", type=click.Path(path_type=Path), default=None, metavar="FILE",
-              help="MIDI map (TOML) instead of the Alesis V49 one; implies --midi.")
+@midi_options
 def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
         text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,

@@ -16,6 +16,7 @@ from bridge.cli.base import (
     control_options,
     load_model_to_write,
     log,
+    midi_options,
     model_option,
     refuse_text_with_model_options,
     sampling_options,
@@ -38,11 +39,7 @@ from bridge.web import WebAddress, start_web, web_option
               help="Stop after N lines (default: run until Ctrl-C).")
 @sampling_options
 @control_options
-@click.option("--midi", "midi_port", is_flag=False, flag_value="", default=None,
-              metavar="[PORT]", help="Play from a MIDI keyboard: PORT is part of its name "
-              "(default: the V49, else the only port). See 'lyricbridge midi'.")
-@click.option("--midi-map", type=click.Path(path_type=Path), default=None, metavar="FILE",
-              help="MIDI map (TOML) instead of the Alesis V49 one; implies --midi.")
+@midi_options
 @click.option("--song/--no-song", "songs", default=None,
               help="Sing model-written songs one after another (the default without --text); "
                    "--no-song: free lines.")
