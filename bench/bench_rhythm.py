@@ -11,8 +11,8 @@ import statistics
 import time
 import tracemalloc
 
-from bridge.rhythm import place_syllables
 from bridge.syllables import syllabify_line
+from bridge.syllables.rhythm import place_syllables
 
 WORDS = ("the lantern swung above the quiet harbour, and every sailor sang of home; "
          "o'er the water came the morning light! who will remember the evening tide? ").split()

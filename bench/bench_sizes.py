@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_model import sampling_rates  # noqa: E402
 
-from bridge.modelio import LyricModel, load_model_files, save_model  # noqa: E402
+from bridge.model.store import LyricModel, load_model_files, save_model  # noqa: E402
 
 DEFAULT_SHAPES = ["2x256", "2x288", "2x320", "1x512", "2x384"]
 
@@ -56,7 +56,7 @@ def step_megabytes(layers: int, units: int, vocab: int) -> float:
 
 
 def main() -> None:
-    from bridge.modelio import default_model_dir
+    from bridge.model.store import default_model_dir
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("shapes", nargs="*", default=DEFAULT_SHAPES, help="LAYERSxUNITS")

@@ -22,11 +22,11 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bridge import protocol  # noqa: E402
-from bridge.modelio import default_model_dir  # noqa: E402
-from bridge.phrasing import seconds_per_bar  # noqa: E402
-from bridge.rhyme import lines_rhyme  # noqa: E402
-from bridge.rhythm import place_line  # noqa: E402
+from bridge.model.store import default_model_dir  # noqa: E402
+from bridge.song.rhyme import lines_rhyme  # noqa: E402
+from bridge.stream import protocol  # noqa: E402
+from bridge.stream.phrasing import seconds_per_bar  # noqa: E402
+from bridge.syllables.rhythm import place_line  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"

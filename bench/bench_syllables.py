@@ -23,7 +23,7 @@ def measure_startup() -> list[float]:
     first line does not: it reads only the initials its words need)."""
     code = (
         "import time; t0 = time.perf_counter()\n"
-        "from bridge.rhythm import place_line\n"
+        "from bridge.syllables.rhythm import place_line\n"
         "from bridge import syllables\n"
         "t1 = time.perf_counter()\n"
         "place_line('O the river runs to evening, over heaven,')\n"
@@ -115,7 +115,7 @@ def bench_fallback(
 
 
 def bench_rhythm(lines: list[str]) -> dict[str, float]:
-    from bridge.rhythm import BEATS_PER_BAR, classify_syllable, place_line
+    from bridge.syllables.rhythm import BEATS_PER_BAR, classify_syllable, place_line
 
     primary = on_beat = strong = function = downbeat = whole = 0
     bars = 0

@@ -32,7 +32,7 @@ from pathlib import Path
 import psutil
 from pythonosc.osc_message import OscMessage
 
-from bridge.protocol import LINE_ADDRESS
+from bridge.stream.protocol import LINE_ADDRESS
 
 VERSES = """\
 Over the hill the lanterns glow,

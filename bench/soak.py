@@ -25,8 +25,8 @@ from pathlib import Path
 
 import psutil
 
-from bridge import protocol
 from bridge.sonicpi import HeadlessSonicPi
+from bridge.stream import protocol
 
 REPO = Path(__file__).resolve().parent.parent
 #: Short original lines of one bar each, sung over and over.

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.protocol import encode_line
-from bridge.rhythm import place_line
 from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi, required_programs_missing
+from bridge.stream.protocol import encode_line
+from bridge.syllables.rhythm import place_line
 
 REPO = Path(__file__).resolve().parent.parent
 SONICPI_DIR = REPO / "sonicpi"

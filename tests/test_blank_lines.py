@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bridge.lines import MAX_WORDLESS_LINES
-from bridge.modelio import default_model_dir
+from bridge.model.store import default_model_dir
+from bridge.song.sources import MAX_WORDLESS_LINES
 
 #: Far longer than a refusal takes; a model that hangs the command runs into it.
 TIMEOUT_S = 90
@@ -106,8 +106,8 @@ def test_model_card_samples_stop_with_a_model_error(blank_models: dict[str, Path
         "import sys\n"
         "from pathlib import Path\n"
         "from bridge.errors import ModelError\n"
-        "from bridge.modelcard import sample_lines\n"
-        "from bridge.modelio import LyricModel\n"
+        "from bridge.training.card import sample_lines\n"
+        "from bridge.model.store import LyricModel\n"
         "try:\n"
         "    sample_lines(LyricModel(Path(sys.argv[1])))\n"
         "except ModelError as e:\n"

@@ -8,12 +8,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bridge.cli import cli
-from bridge.commands import MAX_TEMPERATURE, MIN_TEMPERATURE
-from bridge.control import parse_command
 from bridge.errors import InputError
-from bridge.modelio import LyricModel
-from bridge.protocol import CONTROL_SEED_TEXT, osc_message
-from bridge.sampling import check_seed_text
+from bridge.model.limits import MAX_TEMPERATURE, MIN_TEMPERATURE, check_seed_text
+from bridge.model.store import LyricModel
+from bridge.stream.control import parse_command
+from bridge.stream.protocol import CONTROL_SEED_TEXT, osc_message
 from tests.verses import VERSES, write_random_model
 
 

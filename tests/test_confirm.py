@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from bridge import protocol
-from bridge.commands import Command
-from bridge.confirm import WINDOW, SungLedger
-from bridge.control import parse_command
-from bridge.daemon import Daemon
 from bridge.errors import InputError
-from bridge.lines import TextLines
+from bridge.song.sources import TextLines
+from bridge.stream import protocol
+from bridge.stream.commands import Command
+from bridge.stream.confirm import WINDOW, SungLedger
+from bridge.stream.control import parse_command
+from bridge.stream.daemon import Daemon
 from tests.test_daemon import FakeQueue, FakeTime, Recorder
 from tests.test_stream import Receiver
 

@@ -7,11 +7,11 @@ import queue
 
 import pytest
 
-from bridge import protocol
-from bridge.commands import Command
-from bridge.daemon import Daemon, seconds_per_bar
 from bridge.errors import InputError
-from bridge.lines import TextLines
+from bridge.song.sources import TextLines
+from bridge.stream import protocol
+from bridge.stream.commands import Command
+from bridge.stream.daemon import Daemon, seconds_per_bar
 from tests.verses import VERSES
 
 

@@ -41,7 +41,7 @@ def test_doctor_with_a_listener_and_no_model(tmp_path: Path) -> None:
 
 
 def test_doctor_does_not_load_the_renderer(tmp_path: Path) -> None:
-    code = ("import sys\nfrom bridge.doctor import run_checks\n"
+    code = ("import sys\nfrom bridge.cli.checks import run_checks\n"
             "run_checks(None, '127.0.0.1', 9)\nprint(sorted(m for m in sys.modules "
             "if m.startswith('bridge.')))")
     env = {**os.environ, "LYRICBRIDGE_MODEL": str(tmp_path / "none")}
@@ -49,4 +49,4 @@ def test_doctor_does_not_load_the_renderer(tmp_path: Path) -> None:
                           env=env, check=True)
     loaded = done.stdout
     assert "'bridge.sonicpi.files'" in loaded
-    assert "'bridge.render'" not in loaded and "'bridge.daemon'" not in loaded
+    assert "'bridge.sonicpi.render'" not in loaded and "'bridge.stream.daemon'" not in loaded

@@ -20,7 +20,7 @@ from jamkit import (
     wait_until,
 )
 
-from bridge.protocol import CONTROL_BPM, CONTROL_PAUSE, CONTROL_RESUME, osc_message
+from bridge.stream.protocol import CONTROL_BPM, CONTROL_PAUSE, CONTROL_RESUME, osc_message
 
 pytest.importorskip("bridge.jam.raft")  # pysyncobj, imported the mended way
 

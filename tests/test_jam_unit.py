@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 from jamkit import free_tcp_ports, wait_until
 
-from bridge import protocol
-from bridge.rhythm import Phrase, place_line
+from bridge.stream import protocol
+from bridge.syllables.rhythm import Phrase, place_line
 
 pytest.importorskip("bridge.jam.raft")  # pysyncobj, imported the mended way
 
@@ -196,7 +196,7 @@ def test_stream_sends_on_time_in_order_and_skips_the_past(caplog: pytest.LogCapt
 
 def test_stream_tells_its_observers_what_the_page_shows() -> None:
     from bridge.jam.stream import JamStreamer
-    from bridge.rhythm import phrase_to_dict
+    from bridge.syllables.rhythm import phrase_to_dict
 
     rec = Recorder()
     streamer = JamStreamer(rec, send_lead=0.2)
@@ -226,9 +226,9 @@ def test_stream_tells_its_observers_what_the_page_shows() -> None:
 
 def test_song_source_starts_a_new_song_when_it_leads_again() -> None:
     from bridge.jam.leader import SongSource
-    from bridge.modelio import LyricModel, default_model_dir
-    from bridge.song import Plan, parse_form, parse_schemes, parse_syllables
-    from bridge.songlines import SongComposer, SongLines
+    from bridge.model.store import LyricModel, default_model_dir
+    from bridge.song.plan import Plan, parse_form, parse_schemes, parse_syllables
+    from bridge.song.songlines import SongComposer, SongLines
 
     model = LyricModel(default_model_dir())
     plan = Plan(parse_form("verse chorus"), 2, parse_schemes((), 2), parse_syllables("4-10"))

@@ -26,9 +26,9 @@ mido = pytest.importorskip("mido", reason="the midi extra (mido, python-rtmidi) 
 
 from pythonosc.osc_message import OscMessage  # noqa: E402
 
-from bridge import protocol  # noqa: E402
 from bridge.midi.mapfile import load_map  # noqa: E402
 from bridge.sonicpi import HeadlessSonicPi, synth_notes  # noqa: E402
+from bridge.stream import protocol  # noqa: E402
 
 JACK_BACKEND = "mido.backends.rtmidi/UNIX_JACK"
 BPM = 300  # quick lines: about a second each
@@ -199,7 +199,7 @@ def wait_until(done: Callable[[], Any], timeout: float, what: str,
     deadline = time.monotonic() + timeout
     while not done():
         if time.monotonic() > deadline:
-            log = "\n".join(line for _, line in bridge.lines[-15:]) if bridge else ""
+            log = "\n".join(line for _, line in bridge.song.sources[-15:]) if bridge else ""
             pytest.fail(f"no {what} within {timeout} s; stderr:\n{log}", pytrace=False)
         time.sleep(0.02)
 

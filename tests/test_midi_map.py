@@ -8,7 +8,6 @@ import pytest
 
 mido = pytest.importorskip("mido", reason="the midi extra (mido) is not installed")
 
-from bridge.commands import Command  # noqa: E402
 from bridge.errors import InputError  # noqa: E402
 from bridge.midi.learn import Learner  # noqa: E402
 from bridge.midi.mapfile import (  # noqa: E402
@@ -30,6 +29,7 @@ from bridge.midi.mapping import (  # noqa: E402
     seed_from_line,
 )
 from bridge.midi.ports import choose_port  # noqa: E402
+from bridge.stream.commands import Command  # noqa: E402
 
 Message = mido.Message
 

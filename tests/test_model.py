@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner
 
 from bridge.cli import cli
-from bridge.gru import GruModel, Stepper
-from bridge.lines import ModelLines
-from bridge.modelio import LyricModel, default_model_dir, has_model
-from bridge.sampling import Sampler
-from bridge.scoring import score_text
-from bridge.vocab import Vocabulary
+from bridge.model.gru import GruModel, Stepper
+from bridge.model.sampling import Sampler
+from bridge.model.scoring import score_text
+from bridge.model.store import LyricModel, default_model_dir, has_model
+from bridge.model.vocab import Vocabulary
+from bridge.song.sources import ModelLines
 from tests.verses import VERSES, corpus, write_random_model
 
 TINY = ["--units", "16", "--layers", "1", "--embedding", "8", "--seq-len", "20", "--batch", "8"]
@@ -68,7 +68,7 @@ def test_shipped_model_matches_keras(keras: object) -> None:
     lm = LyricModel(path)
     m = lm.config["model"]
     model = _keras_model(keras, m["units"], m["layers"], m["vocab_size"], m["embedding"])
-    from bridge.modelio import load_model_files
+    from bridge.model.store import load_model_files
 
     weights = load_model_files(path)[0]
     ordered = [weights["embedding"]]

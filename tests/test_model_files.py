@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from bridge.cli import cli
 from bridge.errors import ModelError
-from bridge.modelio import LyricModel
+from bridge.model.store import LyricModel
 from tests.verses import VERSES, write_random_model
 
 
@@ -182,7 +182,7 @@ def test_commands_in_real_processes_give_one_line(corrupted: dict[str, Path],
 
 
 def test_the_network_refuses_inconsistent_weights_when_built(tmp_path: Path) -> None:
-    from bridge.gru import GruModel
+    from bridge.model.gru import GruModel
 
     weights = _weights(write_random_model(tmp_path / "m"))
     GruModel(weights)

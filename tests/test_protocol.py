@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge import protocol
 from bridge.errors import InputError
-from bridge.rhythm import Note, Phrase
+from bridge.stream import protocol
 from bridge.syllables import Syllable
+from bridge.syllables.rhythm import Note, Phrase
 
 SONICPI = Path(__file__).resolve().parents[1] / "sonicpi"
 

@@ -21,11 +21,11 @@ import pytest
 
 import bridge.sonicpi.install
 from bridge.errors import SonicPiError
-from bridge.render import render_wav
-from bridge.rhythm import place_line
 from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi
 from bridge.sonicpi.procs import alive
+from bridge.sonicpi.render import render_wav
 from bridge.sonicpi.server import SHM_DIR
+from bridge.syllables.rhythm import place_line
 from tests.spi_helpers import live_descendants, names, udp_port_free, udp_ports
 
 #: Programs a render's own server starts; a Ctrl-C must stop every one of them.

@@ -1,4 +1,4 @@
-"""Tests for bridge.rhythm: invariants of the grid placement and the JSON shape."""
+"""Tests for bridge.syllables.rhythm: invariants of the grid placement and the JSON shape."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.errors import InputError
-from bridge.rhythm import (
+from bridge.syllables import syllabify_line
+from bridge.syllables.rhythm import (
     BEATS_PER_BAR,
     MARK_RESTS,
     Phrase,
@@ -18,7 +19,6 @@ from bridge.rhythm import (
     place_line,
     place_syllables,
 )
-from bridge.syllables import syllabify_line
 
 VERSE = [
     "The river sang beneath the silver moon,",

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bridge import phrasing, rhythm
-from bridge.daemon import Daemon
-from bridge.lines import TextLines
-from bridge.rhythm import place_line, place_syllables
-from bridge.syllables import Syllable, is_function_word, syllabify_line
+from bridge.song.sources import TextLines
+from bridge.stream import phrasing
+from bridge.stream.daemon import Daemon
+from bridge.syllables import Syllable, is_function_word, rhythm, syllabify_line
+from bridge.syllables.rhythm import place_line, place_syllables
 
 #: Placements computed by the exhaustive placement (every slot of every syllable kept):
 #: 260 lines of 1 to 32 syllables at resolutions 1, 1/2 and 1/4, and 8 lines of 57 to 126.

@@ -8,15 +8,11 @@ import string
 import pytest
 from click.testing import CliRunner
 
-from bridge.clean import blocked_words
 from bridge.cli import cli
-from bridge.commands import COMMAND_NAMES, Command
-from bridge.control import parse_command
 from bridge.errors import InputError
-from bridge.modelio import LyricModel, default_model_dir
-from bridge.protocol import CONTROL_CHORUS, osc_message
-from bridge.rhyme import RhymeBook, lines_rhyme, rhyme_sound, rhymes
-from bridge.song import (
+from bridge.model.store import LyricModel, default_model_dir
+from bridge.song.clean import blocked_words
+from bridge.song.plan import (
     Plan,
     default_scheme,
     parse_form,
@@ -24,8 +20,12 @@ from bridge.song import (
     parse_syllables,
     write_song,
 )
-from bridge.songlines import SongComposer
-from bridge.songwriter import SongLineWriter
+from bridge.song.rhyme import RhymeBook, lines_rhyme, rhyme_sound, rhymes
+from bridge.song.songlines import SongComposer
+from bridge.song.writer import SongLineWriter
+from bridge.stream.commands import COMMAND_NAMES, Command
+from bridge.stream.control import parse_command
+from bridge.stream.protocol import CONTROL_CHORUS, osc_message
 from bridge.syllables import syllabify_line
 
 LOWER = string.ascii_lowercase

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bridge import protocol
-from bridge.commands import Command
-from bridge.daemon import Daemon, seconds_per_bar
-from bridge.lines import Lyric, TextLines
-from bridge.modelio import LyricModel, default_model_dir
-from bridge.song import Plan
-from bridge.songlines import SongComposer, SongLines
+from bridge.model.store import LyricModel, default_model_dir
+from bridge.song.plan import Plan
+from bridge.song.songlines import SongComposer, SongLines
+from bridge.song.sources import Lyric, TextLines
+from bridge.stream import protocol
+from bridge.stream.commands import Command
+from bridge.stream.daemon import Daemon, seconds_per_bar
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SONICPI_DIR, SendLines
 
-from bridge.rhythm import place_line
 from bridge.sonicpi import HeadlessSonicPi, error_text, synth_notes
+from bridge.syllables.rhythm import place_line
 
 pytestmark = pytest.mark.sonicpi
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import SONICPI_DIR
 
-from bridge import protocol
 from bridge.sonicpi import MELODY_FILE, sonicpi_dir
+from bridge.stream import protocol
 
 KIDS = SONICPI_DIR / "kids"
 LESSONS = sorted(KIDS.glob("*.rb"))

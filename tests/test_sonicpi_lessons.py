@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SONICPI_DIR, SendLines
 
-from bridge import protocol
-from bridge.commands import Command
-from bridge.control import parse_command
-from bridge.rhythm import place_line
 from bridge.sonicpi import HeadlessSonicPi, error_text, free_udp_ports
+from bridge.stream import protocol
+from bridge.stream.commands import Command
+from bridge.stream.control import parse_command
+from bridge.syllables.rhythm import place_line
 
 pytestmark = pytest.mark.sonicpi
 

@@ -10,9 +10,9 @@ import pytest
 from conftest import SONICPI_DIR
 from test_sonicpi_e2e import assert_no_errors, line_seconds, sung_lines, syllable_counts
 
-from bridge import protocol
-from bridge.rhythm import Phrase, place_line
 from bridge.sonicpi import HeadlessSonicPi
+from bridge.stream import protocol
+from bridge.syllables.rhythm import Phrase, place_line
 
 pytestmark = pytest.mark.sonicpi
 

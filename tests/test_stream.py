@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from bridge import protocol
-from bridge.rhythm import place_line
+from bridge.stream import protocol
+from bridge.syllables.rhythm import place_line
 from tests.verses import VERSES, write_random_model
 
 

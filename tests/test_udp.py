@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 
-from bridge.udp import serve_datagrams
+from bridge.stream.udp import serve_datagrams
 
 
 def test_datagrams_reach_the_handler_and_stop_ends_the_loop() -> None:

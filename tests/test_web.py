@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import VERSES
 
-from bridge.rhythm import place_line
+from bridge.syllables.rhythm import place_line
 from tests.verses import write_random_model
 from tests.webtools import (
     CHROMEDRIVER,

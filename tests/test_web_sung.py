@@ -9,9 +9,9 @@ import pytest
 from conftest import SONICPI_DIR, SendLines
 from pythonosc.osc_message import OscMessage
 
-from bridge.protocol import SUNG_ADDRESS
-from bridge.rhythm import place_line
 from bridge.sonicpi import HeadlessSonicPi, error_text
+from bridge.stream.protocol import SUNG_ADDRESS
+from bridge.syllables.rhythm import place_line
 
 pytestmark = pytest.mark.sonicpi
 

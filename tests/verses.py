@@ -58,8 +58,8 @@ def write_random_model(path: Path, units: int = 16, layers: int = 2, seed: int =
     """A small model directory with random weights (a real, loadable model; no TensorFlow)."""
     import numpy as np
 
-    from bridge.modelio import save_model
-    from bridge.vocab import Vocabulary
+    from bridge.model.store import save_model
+    from bridge.model.vocab import Vocabulary
 
     vocab = Vocabulary.from_text(corpus(2000))
     rng = np.random.default_rng(seed)

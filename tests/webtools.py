@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.errors import InputError
-from bridge.protocol import LineMessage, decode_line
+from bridge.stream.protocol import LineMessage, decode_line
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

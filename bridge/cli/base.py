@@ -10,9 +10,10 @@ from typing import Any, TypeVar
 
 import click
 
-from bridge import __version__, protocol
-from bridge.commands import MAX_TEMPERATURE, MIN_TEMPERATURE
+from bridge import __version__
 from bridge.errors import BridgeError
+from bridge.model.limits import MAX_TEMPERATURE, MIN_TEMPERATURE
+from bridge.stream import protocol
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("lyricbridge")
@@ -110,7 +111,7 @@ def refuse_text_with_model_options(ctx: click.Context, songs: bool | None) -> No
 def load_model_to_write(model_dir: Path | None) -> Any:
     """The model that writes the lines: --model DIR, else the shipped one; an error when the
     shipped one is missing says how to sing without it."""
-    from bridge.modelio import default_model_dir, has_model
+    from bridge.model.store import default_model_dir, has_model
 
     path = model_dir or default_model_dir()
     if model_dir is None and not has_model(path):
@@ -120,7 +121,7 @@ def load_model_to_write(model_dir: Path | None) -> Any:
 
 
 def load_model(model_dir: Path | None) -> Any:
-    from bridge.modelio import LyricModel, default_model_dir
+    from bridge.model.store import LyricModel, default_model_dir
 
     return LyricModel(model_dir or default_model_dir())
 

@@ -20,7 +20,7 @@ def doctor(model_dir: Path | None, host: str, port: int) -> None:
     Example:
       lyricbridge doctor
     """
-    from bridge.doctor import run_checks
+    from bridge.cli.checks import run_checks
 
     ok = True
     for passed, message in run_checks(model_dir, host, port):

@@ -22,8 +22,8 @@ from bridge.cli.base import (
     target_options,
 )
 from bridge.cli.song import make_plan, song_options
-from bridge.commands import MAX_BPM, MIN_BPM
 from bridge.errors import BridgeError, InputError
+from bridge.stream.commands import MAX_BPM, MIN_BPM
 from bridge.web import WebAddress, start_web, web_option
 
 
@@ -92,10 +92,10 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
     import queue
 
     _check_extra(secret)
-    from bridge.commands import Command
-    from bridge.control import ControlListener, check_token_needed
     from bridge.jam.session import Jam
-    from bridge.transport import OscSender
+    from bridge.stream.commands import Command
+    from bridge.stream.control import ControlListener, check_token_needed
+    from bridge.stream.transport import OscSender
 
     if control_port and not witness:
         check_token_needed(control_host, control_token)
@@ -109,14 +109,14 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
     elif text_file is not None:
         refuse_text_with_model_options(click.get_current_context(), songs)
         from bridge.jam.leader import TextSource
-        from bridge.lines import TextLines
-        from bridge.textfile import read_text
+        from bridge.song.sources import TextLines
+        from bridge.song.textfile import read_text
 
         source = TextSource(TextLines(read_text(text_file, what="--text file")).lines, loop)
     else:
         from bridge.jam.leader import ModelSource
-        from bridge.lines import ModelLines
-        from bridge.sampling import check_seed_text
+        from bridge.model.limits import check_seed_text
+        from bridge.song.sources import ModelLines
 
         lyric_model = load_model_to_write(model_dir)
         check_seed = partial(check_seed_text, lyric_model.vocab)
@@ -193,7 +193,7 @@ def _song_source(lyric_model: Any, plan: Any, temperature: float | None, top_k: 
     """Songs for the leader to write; a fresh writer (primed with the jam's last lines) when
     this node leads again."""
     from bridge.jam.leader import SongSource
-    from bridge.songlines import SongComposer, SongLines
+    from bridge.song.songlines import SongComposer, SongLines
 
     def make(primer: str | None) -> SongLines:
         writer = lyric_model.writer(temperature, top_k, seed, primer or seed_text)

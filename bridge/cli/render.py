@@ -8,7 +8,7 @@ import click
 
 from bridge.cli.base import cli, model_option, sampling_options
 from bridge.cli.text import written_lines
-from bridge.commands import MAX_BPM, MIN_BPM
+from bridge.stream.commands import MAX_BPM, MIN_BPM
 
 
 @cli.command()
@@ -35,7 +35,7 @@ def render(out: Path, count: int, bpm: float, loop_files: tuple[Path, ...],
       lyricbridge render song.wav --lines 4 --bpm 100 --seed 1
     """
     from bridge.errors import InputError
-    from bridge.render import render_wav
+    from bridge.sonicpi.render import render_wav
 
     if out.suffix.lower() != ".wav":
         raise InputError(f"the output must be a .wav file, got {out}; e.g. song.wav")
@@ -46,7 +46,7 @@ def render(out: Path, count: int, bpm: float, loop_files: tuple[Path, ...],
         from bridge.cli.base import refuse_sampling_with_text
 
         refuse_sampling_with_text(click.get_current_context())
-        from bridge.textfile import read_text
+        from bridge.song.textfile import read_text
 
         sung = 0
         for line in read_text(text_file, what="--text file").splitlines():

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from bridge import protocol
 from bridge.cli.base import (
     cli,
     control_options,
@@ -23,7 +22,8 @@ from bridge.cli.base import (
     target_options,
 )
 from bridge.cli.song import make_plan, song_options
-from bridge.commands import MAX_BPM, MIN_BPM
+from bridge.stream import protocol
+from bridge.stream.commands import MAX_BPM, MIN_BPM
 from bridge.web import WebAddress, start_web, web_option
 
 
@@ -66,12 +66,12 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
     """
     import queue
 
-    from bridge.control import Command, ControlListener, check_token_needed
-    from bridge.daemon import Daemon
-    from bridge.lines import LineSource, ModelLines, TextLines
-    from bridge.sampling import check_seed_text
-    from bridge.textfile import read_text
-    from bridge.transport import OscSender, probe_listener
+    from bridge.model.limits import check_seed_text
+    from bridge.song.sources import LineSource, ModelLines, TextLines
+    from bridge.song.textfile import read_text
+    from bridge.stream.control import Command, ControlListener, check_token_needed
+    from bridge.stream.daemon import Daemon
+    from bridge.stream.transport import OscSender, probe_listener
 
     if control_port:
         check_token_needed(control_host, control_token)
@@ -87,7 +87,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
         if songs is False:
             source = ModelLines(writer, clean=clean)
         else:
-            from bridge.songlines import SongComposer, SongLines
+            from bridge.song.songlines import SongComposer, SongLines
 
             plan = make_plan(form, schemes, lines_per_stanza, syllable_range)
             source = SongLines(SongComposer(writer, plan, clean=clean))

@@ -35,7 +35,7 @@ def song_options(f: F) -> F:
 def make_plan(form: str, schemes: tuple[str, ...], lines_per_stanza: int,
               syllable_range: str) -> Any:
     """The song plan the options describe (InputError when one is malformed)."""
-    from bridge.song import Plan, parse_form, parse_schemes, parse_syllables
+    from bridge.song.plan import Plan, parse_form, parse_schemes, parse_syllables
 
     return Plan(parse_form(form), lines_per_stanza, parse_schemes(schemes, lines_per_stanza),
                 parse_syllables(syllable_range))
@@ -60,7 +60,7 @@ def song(form: str, schemes: tuple[str, ...], lines_per_stanza: int, syllable_ra
       lyricbridge song --form "verse chorus verse bridge chorus" --scheme verse=ABCB
       lyricbridge song --json
     """
-    from bridge.songlines import SongComposer
+    from bridge.song.songlines import SongComposer
 
     plan = make_plan(form, schemes, lines_per_stanza, syllable_range)
     writer = load_model(model_dir).writer(temperature, top_k, seed, seed_text)
@@ -68,7 +68,7 @@ def song(form: str, schemes: tuple[str, ...], lines_per_stanza: int, syllable_ra
     if not as_json:
         click.echo(written.text(), nl=False)
         return
-    from bridge.rhythm import phrase_to_dict, place_line
+    from bridge.syllables.rhythm import phrase_to_dict, place_line
 
     for number, stanza in enumerate(written.stanzas):
         for line, letter in zip(stanza.lines, stanza.scheme, strict=True):

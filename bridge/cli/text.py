@@ -22,8 +22,8 @@ def syllables(texts: tuple[str, ...], as_json: bool) -> None:
       lyricbridge syllables "Twinkle, twinkle, little star" --json
     """
     from bridge.errors import InputError
-    from bridge.phrasing import format_phrase
-    from bridge.rhythm import phrase_to_dict, place_line
+    from bridge.stream.phrasing import format_phrase
+    from bridge.syllables.rhythm import phrase_to_dict, place_line
 
     phrases = [place_line(text) for text in texts]
     for i, phrase in enumerate(phrases):
@@ -46,7 +46,7 @@ def written_lines(model_dir: Path | None, count: int, temperature: float | None,
                    top_k: int | None, seed: int | None, seed_text: str | None,
                    clean: bool) -> Iterator[str]:
     """The model's next ``count`` non-blank lines, one at a time."""
-    from bridge.lines import ModelLines
+    from bridge.song.sources import ModelLines
 
     source = ModelLines(load_model(model_dir).writer(temperature, top_k, seed, seed_text),
                         clean=clean)
@@ -75,7 +75,7 @@ def generate(count: int, model_dir: Path | None, temperature: float | None, top_
     """
     for line in written_lines(model_dir, count, temperature, top_k, seed, seed_text, clean):
         if as_json:
-            from bridge.rhythm import phrase_to_dict, place_line
+            from bridge.syllables.rhythm import phrase_to_dict, place_line
 
             click.echo(json.dumps(phrase_to_dict(place_line(line)), ensure_ascii=False))
         else:
@@ -93,8 +93,8 @@ def evaluate(file: str, model_dir: Path | None, as_json: bool) -> None:
     Example:
       lyricbridge evaluate my_lyrics.txt --json
     """
-    from bridge.scoring import score_text
-    from bridge.textfile import read_text
+    from bridge.model.scoring import score_text
+    from bridge.song.textfile import read_text
 
     model = load_model(model_dir)
     text = read_text(file, what="file to evaluate")

@@ -58,7 +58,7 @@ def train(corpus: str, out: Path, epochs: int, units: int, layers: int, embeddin
     Example:
       lyricbridge train my_lyrics.txt --out models/mine --epochs 20 --budget-minutes 30
     """
-    from bridge.modelcard import write_model_card
+    from bridge.training.card import write_model_card
     from bridge.training.run import train as run_training
 
     cfg = TrainConfig(units=units, layers=layers, embedding=embedding, seq_len=seq_len,

@@ -19,9 +19,9 @@ from typing import Any, Protocol
 from bridge.errors import InputError
 from bridge.jam.node import JamNode
 from bridge.jam.wire import LineEntry, line_entry
-from bridge.lines import ModelLines, as_lyric
-from bridge.phrasing import encode_fitting
-from bridge.rhythm import Phrase, place_line
+from bridge.song.sources import ModelLines, as_lyric
+from bridge.stream.phrasing import encode_fitting
+from bridge.syllables.rhythm import Phrase, place_line
 
 log = logging.getLogger("lyricbridge")
 
@@ -79,7 +79,7 @@ class ModelSource:
 
 
 class SongSource:
-    """Model-written songs (``bridge.songlines``), written ahead on their own thread.
+    """Model-written songs (``bridge.song.songlines``), written ahead on their own thread.
 
     A node that starts leading in the middle of the jam does not continue the last leader's
     song: after a stanza break it sings a new song, the one it wrote ahead while following

@@ -9,15 +9,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bridge.commands import Command
 from bridge.jam.node import JamNode
 from bridge.jam.song import Song
 from bridge.jam.stream import JamStreamer
 from bridge.jam.wire import SHARED_COMMANDS, CommandEntry
+from bridge.stream.commands import Command
 
 if TYPE_CHECKING:
-    from bridge.daemon import Sender
     from bridge.jam.leader import JamSource, Writer
+    from bridge.stream.daemon import Sender
 
 log = logging.getLogger("lyricbridge")
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from bridge.jam.wire import LineEntry, encode_jam_line, syllable_dicts
 
 if TYPE_CHECKING:
-    from bridge.daemon import Sender
+    from bridge.stream.daemon import Sender
 
 log = logging.getLogger("lyricbridge")
 

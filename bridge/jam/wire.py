@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from bridge import protocol
 from bridge.errors import InputError
+from bridge.stream import protocol
 
 if TYPE_CHECKING:
-    from bridge.rhythm import Phrase
+    from bridge.syllables.rhythm import Phrase
 
 #: One syllable as the line datagram carries it: text, stress, onset beat, beats, mark.
 Group = tuple[str, int, float, float, str]
@@ -101,7 +101,7 @@ def syllable_dicts(text: str, groups: tuple[Group, ...]) -> list[dict[str, objec
 def line_entry(phrase: Phrase, expect_seq: int, bpm: float, start: float, pos: int = 0,
                section: str = "", index: int = -1, title: str = "") -> LineEntry:
     """The log entry for one placed line (a phrase without notes is a rest)."""
-    from bridge.rhythm import BEATS_PER_BAR
+    from bridge.syllables.rhythm import BEATS_PER_BAR
 
     seconds = phrase.bars * BEATS_PER_BAR * 60.0 / bpm
     return LineEntry(expect_seq, phrase.line, int(phrase.bars), groups_of(phrase), float(bpm),

@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bridge import protocol
-from bridge.commands import COMMAND_NAMES, Command
 from bridge.errors import InputError
 from bridge.midi.mapfile import MidiMap
 from bridge.midi.mapping import Action, Mapper, Notice, SonicPiKnob
 from bridge.midi.ports import Midi, choose_port
+from bridge.stream import protocol
+from bridge.stream.commands import COMMAND_NAMES, Command
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bridge.commands import MAX_BPM, MIN_BPM
 from bridge.errors import InputError
-from bridge.sampling import MAX_TEMPERATURE, MIN_TEMPERATURE
+from bridge.model.limits import MAX_TEMPERATURE, MIN_TEMPERATURE
+from bridge.stream.commands import MAX_BPM, MIN_BPM
 
 #: Knobs that steer the bridge itself; every other knob name goes to Sonic Pi.
 BRIDGE_KNOBS = {"temperature": (MIN_TEMPERATURE, MAX_TEMPERATURE), "bpm": (MIN_BPM, MAX_BPM)}

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.commands import Command, check_bpm
 from bridge.midi.mapfile import Knob, MidiMap
-from bridge.sampling import check_temperature
+from bridge.model.limits import check_temperature
+from bridge.stream.commands import Command, check_bpm
 
 #: At most one applied change per knob in this many seconds (about 20 a second).
 KNOB_INTERVAL_S = 0.05

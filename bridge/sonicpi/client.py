@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from bridge.errors import SonicPiError
-from bridge.protocol import MIN_SEND_GAP_S, osc_message
 from bridge.sonicpi.gui import (
     GuiListener,
     LogRecord,
@@ -20,6 +19,7 @@ from bridge.sonicpi.gui import (
     samples_in,
 )
 from bridge.sonicpi.ports import Ports
+from bridge.stream.protocol import MIN_SEND_GAP_S, osc_message
 
 #: First argument of every GUI command (3.2 does not check it; 4.x wants a token there).
 CLIENT_ID = "lyricbridge"

@@ -15,8 +15,8 @@ from typing import IO, Any
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 
-from bridge.protocol import PROBE_ADDRESS
-from bridge.udp import serve_datagrams
+from bridge.stream.protocol import PROBE_ADDRESS
+from bridge.stream.udp import serve_datagrams
 
 _SYNTH = re.compile(r"synth :(\w+), \{(.*)\}")
 _NOTE = re.compile(r"note: (\[[^\]]*\]|-?[\d.]+)")

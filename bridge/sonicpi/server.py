@@ -17,12 +17,12 @@ from pathlib import Path
 from types import TracebackType
 
 from bridge.errors import SonicPiError
-from bridge.protocol import PROBE_ADDRESS
 from bridge.sonicpi.client import SonicPiClient
 from bridge.sonicpi.gui import GuiListener, is_probe
 from bridge.sonicpi.install import SERVER_RB, check_installed
 from bridge.sonicpi.ports import Ports, free_udp_ports
 from bridge.sonicpi.procs import ProcessTree, alive, wait_until
+from bridge.stream.protocol import PROBE_ADDRESS
 
 log = logging.getLogger(__name__)
 

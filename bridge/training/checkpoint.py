@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.errors import InputError
-from bridge.modelio import CARD_FILE, MODEL_FILES
+from bridge.model.store import CARD_FILE, MODEL_FILES
 
 CHECKPOINT_DIR = "checkpoints"
 LAST_CHECKPOINT = "last.keras"

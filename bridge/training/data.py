@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from bridge.errors import InputError
-from bridge.textfile import read_text_digest
+from bridge.song.textfile import read_text_digest
 from bridge.training.config import TrainConfig
 
 MIN_CORPUS_BYTES = 10_000

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from bridge import modelio
 from bridge.errors import InputError
+from bridge.model import store as modelio
+from bridge.model.vocab import Vocabulary
 from bridge.training.checkpoint import (
     Checkpoint,
     clear_model_dir,
@@ -30,7 +31,6 @@ from bridge.training.data import (
     windows,
 )
 from bridge.training.model import build_model, export_weights, import_keras
-from bridge.vocab import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +144,8 @@ def train(
                            stopped["by"] if history is not None else "already complete")
     heldout_bpc = None
     if held is not None:
-        from bridge.gru import GruModel
-        from bridge.scoring import bits_per_char
+        from bridge.model.gru import GruModel
+        from bridge.model.scoring import bits_per_char
 
         heldout_bpc = bits_per_char(GruModel(weights), vocab, held.text)
         config["training"]["heldout"] = {

@@ -20,7 +20,7 @@ from bridge.errors import BridgeError
 if TYPE_CHECKING:
     import queue
 
-    from bridge.commands import Command
+    from bridge.stream.commands import Command
     from bridge.web.server import WebServer
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from bridge.commands import Command, check_bpm
 from bridge.errors import InputError
+from bridge.stream.commands import Command, check_bpm
 from bridge.web.hub import Hub, sse_message
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def command_from(body: dict[str, Any], ctx: WebContext) -> Command:
         if name == "bpm":
             return Command(name, check_bpm(_number(name, value)))
         if name == "temperature":
-            from bridge.sampling import check_temperature
+            from bridge.model.limits import check_temperature
 
             return Command(name, check_temperature(_number(name, value)))
         if not isinstance(value, str):
@@ -104,7 +104,7 @@ def command_from(body: dict[str, Any], ctx: WebContext) -> Command:
 def generate_lines(ctx: WebContext, start: str, count: int, temperature: float) -> list[str]:
     """``count`` non-blank lines from a fresh writer of the loaded model (the live stream's
     writer is untouched); the first line continues ``start``."""
-    from bridge.lines import ModelLines
+    from bridge.song.sources import ModelLines
 
     writer = ctx.model.writer(temperature, None, None, start or None)
     source = ModelLines(writer, clean=ctx.clean)
@@ -222,7 +222,7 @@ def create_app(ctx: WebContext) -> Starlette:
                 raise Refused(422, f"lines out of range: {count}; use 1 to {MAX_GENERATE}")
             temperature = _number("temperature", body.get("temperature", 0.8))
             try:
-                from bridge.sampling import check_temperature
+                from bridge.model.limits import check_temperature
 
                 check_temperature(temperature)
                 if start and ctx.check_seed is not None:

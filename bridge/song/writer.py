@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.clean import blocked_words
-from bridge.gru import Stepper, log_softmax
-from bridge.rhyme import RhymeBook, rhyme_sound, rhymes, word_key
-from bridge.rhythm import place_line
-from bridge.sampling import LineWriter
+from bridge.model.gru import Stepper, log_softmax
+from bridge.model.sampling import LineWriter
+from bridge.song.clean import blocked_words
+from bridge.song.rhyme import RhymeBook, rhyme_sound, rhymes, word_key
 from bridge.syllables import load_dictionary, split_word, syllabify_line
+from bridge.syllables.rhythm import place_line
 
 #: Longest line, in bars, that counts as fitting.
 MAX_BARS = 3

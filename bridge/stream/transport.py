@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from bridge.errors import InputError
-from bridge.protocol import MIN_SEND_GAP_S
+from bridge.stream.protocol import MIN_SEND_GAP_S
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Common, singable English words that songs end lines on, grouped loosely by sound.
 
-The rhyme book (``bridge.rhyme``) groups them exactly, by their CMU Pronouncing Dictionary
+The rhyme book (``bridge.song.rhyme``) groups them exactly, by their CMU Pronouncing Dictionary
 rhyme sound, keeps only the ones a model can spell and the clean filter lets through, and
 offers them as line endings. Short words with a clear final vowel sing best.
 """

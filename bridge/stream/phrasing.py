@@ -3,10 +3,10 @@ length, and the performer's view of a placed line. Pure: no I/O."""
 
 from __future__ import annotations
 
-from bridge import protocol
 from bridge.errors import InputError
-from bridge.rhythm import BEATS_PER_BAR, Note, Phrase, place_syllables
+from bridge.stream import protocol
 from bridge.syllables import Syllable, syllabify_line
+from bridge.syllables.rhythm import BEATS_PER_BAR, Note, Phrase, place_syllables
 
 
 def seconds_per_bar(bpm: float) -> float:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from bridge.errors import InputError
-from bridge.lines import Lyric
+from bridge.song.sources import Lyric
 
 SECTIONS = ("verse", "chorus", "bridge")
 DEFAULT_FORM = ("verse", "chorus", "verse", "chorus")

@@ -13,11 +13,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridge.daemon import Daemon, Stats
 from bridge.errors import SonicPiError
-from bridge.lines import TextLines
-from bridge.phrasing import seconds_per_bar
+from bridge.song.sources import TextLines
 from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi, check_installed, error_text, sonicpi_dir
+from bridge.stream.daemon import Daemon, Stats
+from bridge.stream.phrasing import seconds_per_bar
 
 log = logging.getLogger(__name__)
 

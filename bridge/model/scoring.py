@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from bridge.errors import InputError
-from bridge.gru import GruModel, Stepper, log_softmax
-from bridge.vocab import Vocabulary
+from bridge.model.gru import GruModel, Stepper, log_softmax
+from bridge.model.vocab import Vocabulary
 
 WINDOW = 100
 

@@ -4,35 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridge.commands import MAX_TEMPERATURE, MIN_TEMPERATURE
 from bridge.errors import InputError
-from bridge.gru import GruModel, Stepper
-from bridge.vocab import Vocabulary
-
-MAX_SEED_TEXT = 200
-
-
-def check_temperature(t: float) -> float:
-    """Temperature in [0.1, 2.0], else InputError."""
-    if not (MIN_TEMPERATURE <= t <= MAX_TEMPERATURE):
-        raise InputError(
-            f"temperature out of range: {t}; use {MIN_TEMPERATURE} to {MAX_TEMPERATURE}"
-        )
-    return float(t)
-
-
-def check_seed_text(vocab: Vocabulary, text: str) -> str:
-    """A seed text of 1 to 200 characters, all in the vocabulary, else InputError."""
-    if not text:
-        raise InputError("seed text is empty; give at least one character, or leave it out "
-                         "to start from the model's own seed text")
-    if len(text) > MAX_SEED_TEXT:
-        raise InputError(
-            f"seed text too long: {len(text)} characters; use at most {MAX_SEED_TEXT}"
-        )
-    vocab.encode(text, what="seed text")
-    return text
-
+from bridge.model.gru import GruModel, Stepper
+from bridge.model.limits import check_seed_text, check_temperature
+from bridge.model.vocab import Vocabulary
 
 NOISE_BLOCK = 256
 

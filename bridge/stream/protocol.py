@@ -15,7 +15,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from bridge.errors import InputError
 
 if TYPE_CHECKING:
-    from bridge.rhythm import Phrase
+    from bridge.syllables.rhythm import Phrase
 
 #: Sonic Pi's cue port (3.2 and 4.x).
 DEFAULT_HOST = "127.0.0.1"
@@ -34,7 +34,7 @@ SYLLABLE_FIELDS = 5
 #: look past the syllables, so they keep working.
 LINE_TRAILER = 2
 
-#: Sonic Pi -> bridge: live control (see ``bridge.control``).
+#: Sonic Pi -> bridge: live control (see ``bridge.stream.control``).
 CONTROL_TEMPERATURE = "/lyricbridge/temperature"
 CONTROL_BPM = "/lyricbridge/bpm"
 CONTROL_SEED_TEXT = "/lyricbridge/seed-text"

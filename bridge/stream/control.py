@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 from pythonosc.osc_message import OscMessage
 
-from bridge import protocol
-from bridge.commands import Command, check_bpm
 from bridge.errors import InputError
-from bridge.udp import serve_datagrams
+from bridge.stream import protocol
+from bridge.stream.commands import Command, check_bpm
+from bridge.stream.udp import serve_datagrams
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def parse_command(data: bytes, check_seed_text: Callable[[str], str] | None = No
             raise InputError(f"{address} takes one number, got {args!r}")
         value = float(args[0])
         if name == "temperature":
-            from bridge.sampling import check_temperature
+            from bridge.model.limits import check_temperature
 
             return Command(name, check_temperature(value))
         return Command(name, check_bpm(value))

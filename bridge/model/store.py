@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from bridge.errors import ModelError
-from bridge.vocab import Vocabulary
+from bridge.model.vocab import Vocabulary
 
 WEIGHTS_FILE = "weights.npz"
 VOCAB_FILE = "vocab.json"
@@ -80,7 +80,7 @@ def load_model_files(path: Path) -> tuple[dict[str, np.ndarray], Vocabulary, dic
     if missing:
         raise ModelError(f"model directory {path} lacks {', '.join(missing)}; "
                          "give a directory written by 'lyricbridge train'")
-    from bridge.modelcheck import check_config, check_vocab, check_weights
+    from bridge.model.check import check_config, check_vocab, check_weights
 
     vocab = check_vocab(path, _read_json(path, VOCAB_FILE))
     config = check_config(path, _read_json(path, CONFIG_FILE), vocab)
@@ -121,7 +121,7 @@ class LyricModel:
     """A loaded model directory: the numpy network, its vocabulary and its config."""
 
     def __init__(self, path: Path) -> None:
-        from bridge.gru import GruModel
+        from bridge.model.gru import GruModel
 
         weights, self.vocab, self.config = load_model_files(path)
         self.path = path
@@ -131,7 +131,7 @@ class LyricModel:
     def writer(self, temperature: float | None = None, top_k: int | None = None,
                seed: int | None = None, seed_text: str | None = None) -> Any:
         """A LineWriter with the config's sampling settings, overridden where given."""
-        from bridge.sampling import LineWriter, Sampler
+        from bridge.model.sampling import LineWriter, Sampler
 
         sampler = Sampler(
             self.network,

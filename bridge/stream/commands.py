@@ -12,9 +12,6 @@ from bridge.errors import InputError
 
 MIN_BPM = 30.0
 MAX_BPM = 300.0
-#: The sampling temperature's range (checked in bridge.sampling, offered by the CLI).
-MIN_TEMPERATURE = 0.1
-MAX_TEMPERATURE = 2.0
 
 #: Every command name the daemon understands ("sung" is information: Sonic Pi started line
 #: ``value``; it changes nothing but is what the bridge knows about what was really sung).

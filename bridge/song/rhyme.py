@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from bridge.clean import blocked_words
-from bridge.rhymewords import common_words
+from bridge.song.clean import blocked_words
+from bridge.song.rhymewords import common_words
 from bridge.syllables import load_dictionary
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")

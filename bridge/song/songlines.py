@@ -7,11 +7,12 @@ import logging
 import threading
 from collections.abc import Callable
 
-from bridge.lines import Lyric
-from bridge.rhyme import RhymeBook
-from bridge.sampling import LineWriter, check_seed_text
-from bridge.song import Plan, Song, write_song
-from bridge.songwriter import SongLineWriter
+from bridge.model.limits import check_seed_text
+from bridge.model.sampling import LineWriter
+from bridge.song.plan import Plan, Song, write_song
+from bridge.song.rhyme import RhymeBook
+from bridge.song.sources import Lyric
+from bridge.song.writer import SongLineWriter
 
 log = logging.getLogger(__name__)
 

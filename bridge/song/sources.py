@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from bridge.clean import blocked_words
 from bridge.errors import InputError, ModelError
-from bridge.sampling import LineWriter
+from bridge.model.sampling import LineWriter
+from bridge.song.clean import blocked_words
 from bridge.syllables import syllabify_line
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ class GruModel:
             raise ModelError(f"model weights: embedding and recurrent kernels must be "
                              f"matrices, got shapes {emb.shape} and {recurrent[0].shape}; "
                              "retrain the model")
-        from bridge.modelcheck import weights_problem
+        from bridge.model.check import weights_problem
 
         sizes = {"units": recurrent[0].shape[0], "layers": layers, "embedding": emb.shape[1],
                  "vocab_size": emb.shape[0]}

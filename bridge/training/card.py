@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bridge.modelio import CARD_FILE, LyricModel, write_text_atomic
+from bridge.model.store import CARD_FILE, LyricModel, write_text_atomic
 
 SAMPLE_TEMPERATURE = 0.8
 
 
 def sample_lines(model: LyricModel, n: int = 5, seed: int = 0) -> list[str]:
     """N non-blank clean lines at the card's temperature."""
-    from bridge.lines import ModelLines
+    from bridge.song.sources import ModelLines
 
     source = ModelLines(model.writer(temperature=SAMPLE_TEMPERATURE, seed=seed), clean=True)
     lines: list[str] = []
@@ -72,7 +72,7 @@ to code: lines to be sung one syllable per note, not text to be read as meaning 
 ## Content filter
 
 {_corpus_filter(corpus.get("sha256"))}`--clean` (on by default) rewrites any generated line holding a word from lyricbridge's own
-blocklist (`bridge/clean.py`) before it is printed or sung.
+blocklist (`bridge/song/clean.py`) before it is printed or sung.
 """
 
 

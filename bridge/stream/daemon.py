@@ -16,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from bridge import protocol
-from bridge.commands import Command
-from bridge.confirm import SungLedger
-from bridge.lines import LineSource, Lyric, as_lyric
-from bridge.phrasing import encode_fitting, format_phrase, seconds_per_bar
-from bridge.rhythm import Phrase, phrase_to_dict
+from bridge.song.sources import LineSource, Lyric, as_lyric
+from bridge.stream import protocol
+from bridge.stream.commands import Command
+from bridge.stream.confirm import SungLedger
+from bridge.stream.phrasing import encode_fitting, format_phrase, seconds_per_bar
+from bridge.syllables.rhythm import Phrase, phrase_to_dict
 
 log = logging.getLogger(__name__)
 

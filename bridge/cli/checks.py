@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from bridge.errors import BridgeError
-from bridge.modelio import LyricModel, default_model_dir
-from bridge.protocol import PING_ADDRESS, osc_message
+from bridge.model.store import LyricModel, default_model_dir
+from bridge.stream.protocol import PING_ADDRESS, osc_message
 
 
 def run_checks(model_dir: Path | None, host: str, port: int) -> list[tuple[bool, str]]:
     """(passed, message) for the model, then for the listener at host:port."""
-    from bridge.transport import probe_listener
+    from bridge.stream.transport import probe_listener
 
     results: list[tuple[bool, str]] = []
     path = model_dir or default_model_dir()

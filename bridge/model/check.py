@@ -1,6 +1,6 @@
 """One validation pass over a model directory's contents: config types, vocabulary, weights.
 
-Pure checks (no I/O): ``bridge.modelio`` reads the files and hands their contents here. Every
+Pure checks (no I/O): ``bridge.model.store`` reads the files and hands their contents here. Every
 problem is a ModelError that names the file and what is wrong with it, so a damaged or
 mismatched model is refused at load, never on the first step of sampling.
 """
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from bridge.errors import ModelError
-from bridge.sampling import MAX_SEED_TEXT, MAX_TEMPERATURE, MIN_TEMPERATURE
-from bridge.vocab import Vocabulary
+from bridge.model.limits import MAX_SEED_TEXT, MAX_TEMPERATURE, MIN_TEMPERATURE
+from bridge.model.vocab import Vocabulary
 
 #: The whole numbers config.json's "model" must hold, each at least 1.
 MODEL_SIZES = ("units", "layers", "embedding", "vocab_size")

@@ -1,0 +1,1 @@
+"""The character-level GRU: vocabulary, numpy network, sampling, model files and their checks."""

@@ -1,0 +1,1 @@
+"""Streaming to Sonic Pi: the run loop, the OSC protocol, transport, controls, confirmations."""
