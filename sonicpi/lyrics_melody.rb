@@ -27,10 +27,11 @@
 # so nothing plays twice, and the singer keeps its place in the inbox.
 #
 # TELLING THE BRIDGE. When the singer starts a line it sends the bridge
-# "/lyricbridge/sung" with the line's number, and when the ears start afresh (Sonic Pi
+# "/lyricbridge/sung" with the line's number, when the line's last bar is over
+# "/lyricbridge/ended" with the same number, and when the ears start afresh (Sonic Pi
 # restarted, or Stop then Run) they send -1 at once. That is how the bridge knows what was
-# really sung: after a restart it sends again what was lost, so the song goes on
-# where it stopped, and its web page lights the syllables from that moment. The singer's
+# really sung: after a restart it sends again what was lost (a line cut off half way
+# comes again in full), so the song goes on where it stopped, and its web page lights the syllables from that moment. The singer's
 # message leaves on Sonic Pi's own clock, like a note: when the line starts to be heard,
 # not when the code runs (sched_ahead_time earlier). No bridge listening? The messages
 # are simply lost; nothing breaks.
@@ -133,6 +134,7 @@ define :lyricbridge_sing_line do |lyric, fill|
   end
   set :lyricbridge_position, pos
   sleep bars * 4 - now unless lyricbridge_wait_until(lyric, bars * 4)   # fill the line's bars
+  lyricbridge_tell "/lyricbridge/ended", lyric[0] # heard to the end: a restart now loses nothing
 end
 
 # The ears: store every line as it arrives, however early.

@@ -60,6 +60,53 @@ def test_afresh_resends_pending_lines_once_and_retimes_them() -> None:
     assert ledger.sung(-1, now=50.5) == []  # a duplicate "afresh" within a second
 
 
+def test_a_line_cut_off_by_a_restart_is_sent_again_in_full() -> None:
+    ledger = SungLedger()
+    for seq in range(4):
+        ledger.sent(seq, b"d%d" % seq, start=10.0 + 2 * seq, length=2.0)
+    ledger.sung(0, now=10.0)
+    ledger.ended(0)  # the singer reports ends: it was heard to the end
+    ledger.sung(1, now=12.0)  # line 1 starts; Sonic Pi dies before its end
+    again = ledger.sung(-1, now=40.0)
+    assert [(p.seq, p.start) for p in again] == [(1, 40.0), (2, 42.0), (3, 44.0)]
+
+
+def test_a_line_heard_to_its_end_is_not_sent_again() -> None:
+    ledger = SungLedger()
+    for seq in range(3):
+        ledger.sent(seq, b"d%d" % seq, start=10.0 + 2 * seq, length=2.0)
+    ledger.sung(0, now=10.0)
+    ledger.ended(0)
+    ledger.sung(1, now=12.0)
+    ledger.ended(1)  # over before the restart
+    assert [p.seq for p in ledger.sung(-1, now=40.0)] == [2]
+
+
+def test_without_end_reports_a_started_line_counts_as_sung() -> None:
+    ledger = SungLedger()  # an older Ruby file: only "sung"
+    for seq in range(3):
+        ledger.sent(seq, b"d%d" % seq, start=10.0 + 2 * seq, length=2.0)
+    ledger.sung(1, now=12.0)
+    assert [p.seq for p in ledger.sung(-1, now=40.0)] == [2]
+
+
+def test_fixed_start_lines_are_sent_again_only_while_their_start_is_ahead() -> None:
+    ledger = SungLedger()  # a jam: every line has its place on the shared timeline
+    for seq in range(4):
+        ledger.sent(seq, b"d%d" % seq, start=100.0 + 2 * seq, length=2.0, fixed=True)
+    ledger.sung(0, now=100.0)
+    again = ledger.sung(-1, now=103.0)  # lines 1 (start 102) is past: never sung late
+    assert [(p.seq, p.start) for p in again] == [(2, 104.0), (3, 106.0)]
+    assert [p.seq for p in (ledger.oldest(),) if p] == [2]
+
+
+def test_ended_reports_come_through_the_control_port() -> None:
+    ended = protocol.osc_message(protocol.ENDED_ADDRESS, "tok", 7)
+    assert parse_command(ended, token="tok") == Command("ended", 7)
+    with pytest.raises(InputError):
+        parse_command(protocol.osc_message(protocol.ENDED_ADDRESS, "tok", "seven"), token="tok")
+
+
 def test_unconfirmed_lines_are_held_while_sonic_pi_is_down(
         caplog: pytest.LogCaptureFixture) -> None:
     d, rec, t = _daemon(probe=False)

@@ -3,6 +3,7 @@ pysyncobj nodes in this process) catching up from a compacted log."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -170,12 +171,34 @@ class Recorder:
         self.sent.append(data)
 
 
+class JamStream:
+    """A jam node's stream as the session builds it: the stage fed by committed lines."""
+
+    def __init__(self, sender: Recorder, send_lead: float) -> None:
+        from bridge.jam.feed import CommittedFeed
+        from bridge.stream.stage import Stage
+
+        self.feed = CommittedFeed(send_lead=send_lead)
+        self.stage = Stage(self.feed, sender, clock=time.time)
+        self.stats = self.stage.stats
+        self.observers = self.stage.observers
+        self.push = self.feed.push
+        self._thread = threading.Thread(target=self.stage.run, daemon=True)
+
+    def start(self) -> JamStream:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self.stage.stop()
+        self._thread.join(timeout=2)
+        assert not self._thread.is_alive()
+
+
 def test_stream_sends_on_time_in_order_and_skips_the_past(caplog: pytest.LogCaptureFixture
                                                           ) -> None:
-    from bridge.jam.stream import JamStreamer
-
     rec = Recorder()
-    streamer = JamStreamer(rec, send_lead=0.2).start()
+    streamer = JamStream(rec, send_lead=0.2).start()
     try:
         lines = [entry(k) for k in range(4)]  # placed first: the first placing is slow
         now = time.time()
@@ -195,11 +218,10 @@ def test_stream_sends_on_time_in_order_and_skips_the_past(caplog: pytest.LogCapt
 
 
 def test_stream_tells_its_observers_what_the_page_shows() -> None:
-    from bridge.jam.stream import JamStreamer
     from bridge.syllables.rhythm import phrase_to_dict
 
     rec = Recorder()
-    streamer = JamStreamer(rec, send_lead=0.2)
+    streamer = JamStream(rec, send_lead=0.2)
     events: list[tuple[str, dict[str, object]]] = []
     streamer.observers.append(lambda kind, data: events.append((kind, data)))
     streamer.start()

@@ -93,9 +93,10 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
 
     _check_extra(secret)
     from bridge.jam.session import Jam
+    from bridge.stream import protocol
     from bridge.stream.commands import Command
     from bridge.stream.control import ControlListener, check_token_needed
-    from bridge.stream.transport import OscSender
+    from bridge.stream.transport import OscSender, probe_listener
 
     if control_port and not witness:
         check_token_needed(control_host, control_token)
@@ -140,7 +141,9 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
         session = Jam(node, list(peers), source,
                       midi.share(sender) if midi is not None and sender else sender,
                       bpm=bpm, secret=secret,
-                      max_lines=max_lines, out=sys.stdout, commands=commands)
+                      max_lines=max_lines, out=sys.stdout, commands=commands,
+                      probe=partial(probe_listener, host, port,
+                                    protocol.osc_message(protocol.PING_ADDRESS, 1)))
     except Exception as e:
         if sender is not None:
             sender.close()
@@ -183,9 +186,10 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
             listener.close()
         if sender is not None:
             sender.close()
-    if session.streamer is not None:
-        stats = session.streamer.stats
-        log.info("jam: sang %d lines, skipped %d", stats.sent, stats.skipped)
+    if session.stage is not None:
+        stats = session.stage.stats
+        log.info("jam: sang %d lines, skipped %d, sent %d again after a restart", stats.lines,
+                 stats.skipped, stats.resent)
 
 
 def _song_source(lyric_model: Any, plan: Any, temperature: float | None, top_k: int | None,

@@ -9,15 +9,16 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bridge.jam.feed import CommittedFeed
 from bridge.jam.node import JamNode
 from bridge.jam.song import Song
-from bridge.jam.stream import JamStreamer
 from bridge.jam.wire import SHARED_COMMANDS, CommandEntry
 from bridge.stream.commands import Command
+from bridge.stream.stage import Stage
 
 if TYPE_CHECKING:
     from bridge.jam.leader import JamSource, Writer
-    from bridge.stream.daemon import Sender
+    from bridge.stream.stage import Sender
 
 log = logging.getLogger("lyricbridge")
 
@@ -33,18 +34,24 @@ class Jam:
     def __init__(self, node: str, peers: list[str], source: JamSource | None,
                  sender: Sender | None, bpm: float = 120.0, secret: str | None = None,
                  max_lines: int | None = None, out: TextIO | None = None,
-                 commands: queue.Queue[Command] | None = None) -> None:
+                 commands: queue.Queue[Command] | None = None,
+                 probe: Callable[[], bool | None] | None = None) -> None:
         self.commands: queue.Queue[Command] = commands if commands is not None else queue.Queue()
         self.source = source
         self.max_lines = max_lines
-        self.streamer = JamStreamer(sender, out) if sender is not None else None
+        #: This node's own stream to its Sonic Pi: the stage ``run`` uses, fed by the log.
+        self.feed = CommittedFeed()
+        self.stage = (Stage(self.feed, sender, bpm, out=out, clock=time.time, probe=probe)
+                      if sender is not None else None)
+        self._stage_thread = threading.Thread(target=self._stream, name="lyricbridge-jam-stream",
+                                              daemon=True)
         self.bpm = bpm
         #: Told of each line this node sends and of each shared change (``run --web``'s
         #: events: line, rest, state), so the web page can follow the jam.
         self.observers: list[Callable[[str, dict[str, Any]], None]] = (
-            self.streamer.observers if self.streamer is not None else [])
+            self.stage.observers if self.stage is not None else [])
         self._applied: queue.Queue[tuple[int, CommandEntry]] = queue.Queue()
-        self.song = Song(on_line=self.streamer.push if self.streamer else None,
+        self.song = Song(on_line=self.feed.push if self.stage else None,
                          on_command=lambda cmd: self._applied.put((self.song.seq, cmd)))
         self.node = JamNode(node, peers, self.song, secret, witness=source is None)
         self.writer: Writer | None = None
@@ -61,8 +68,8 @@ class Jam:
 
     def run(self) -> None:
         """Take part until stopped; always leaves the Raft group cleanly."""
-        if self.streamer is not None:
-            self.streamer.start()
+        if self.stage is not None:
+            self._stage_thread.start()
         try:
             while not self._stop.wait(TICK_S):
                 role = self.node.watch()
@@ -77,8 +84,17 @@ class Jam:
                     break
         finally:
             self.node.destroy()
-            if self.streamer is not None:
-                self.streamer.close()
+            if self.stage is not None:
+                self.stage.stop()
+                self._stage_thread.join(timeout=2)
+
+    def _stream(self) -> None:
+        assert self.stage is not None
+        try:
+            self.stage.run()
+        except Exception:  # the stream must not die silently: say so, and stop the node
+            log.exception("jam: this node's stream to Sonic Pi failed")
+            self._stop.set()
 
     def state(self) -> dict[str, Any]:
         """bpm, temperature (None when the lines come from a text) and paused, as agreed."""
@@ -92,7 +108,7 @@ class Jam:
         if self.max_lines is None or self.song.seq < self.max_lines:
             return False
         finished = time.time() > self.song.last_end
-        return finished and (self.streamer is None or self.streamer.idle())
+        return finished and (self.stage is None or self.feed.idle())
 
     def _hand_off(self) -> None:
         now = time.monotonic()
@@ -108,6 +124,9 @@ class Jam:
                 return
             if cmd.name == "stop":
                 self._stop.set()
+            elif cmd.name in ("sung", "ended"):  # what this node's Sonic Pi sang
+                if self.stage is not None:
+                    self.stage.commands.put(cmd)
             elif cmd.name in SHARED_COMMANDS:
                 self._share(CommandEntry(cmd.name, cmd.value))
 

@@ -16,8 +16,9 @@ from pathlib import Path
 from bridge.errors import SonicPiError
 from bridge.song.sources import TextLines
 from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi, check_installed, error_text, sonicpi_dir
-from bridge.stream.daemon import Daemon, Stats
+from bridge.stream.daemon import Daemon
 from bridge.stream.phrasing import seconds_per_bar
+from bridge.stream.stage import Stats
 
 log = logging.getLogger(__name__)
 

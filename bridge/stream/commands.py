@@ -13,10 +13,11 @@ from bridge.errors import InputError
 MIN_BPM = 30.0
 MAX_BPM = 300.0
 
-#: Every command name the daemon understands ("sung" is information: Sonic Pi started line
-#: ``value``; it changes nothing but is what the bridge knows about what was really sung).
+#: Every command name the daemon understands ("sung" and "ended" are information: Sonic Pi
+#: started, or finished, line ``value``; they change nothing but are what the bridge knows
+#: about what was really sung).
 COMMAND_NAMES = ("stop", "pause", "resume", "next", "bpm", "temperature", "seed_text", "sung",
-                 "chorus")
+                 "ended", "chorus")
 
 
 @dataclass(frozen=True)

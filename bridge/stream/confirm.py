@@ -3,7 +3,12 @@
 Pure bookkeeping, no I/O. ``lyrics_melody.rb`` reports ``sung SEQ`` when it starts a line and
 ``sung -1`` when its singer starts afresh (a Sonic Pi restart, or Stop then Run): whatever it
 had not sung is gone. The bridge then sends those lines again, in order, with their own seq,
-so the song goes on where it stopped, nothing lost and nothing sung twice.
+so the song goes on where it stopped, nothing lost and nothing sung twice. A singer that also
+reports ``ended SEQ`` when a line's last bar is over lets the bridge tell a line cut off by the
+restart from one heard to its end: the line that was playing is sent again too, in full.
+
+A line with a fixed start (a jam's shared timeline) is sent again only while its start is
+still ahead: one whose moment passed while Sonic Pi was down is skipped, never sung late.
 
 Once a Sonic Pi has confirmed a line, the bridge keeps at most ``window`` lines unconfirmed: a
 Sonic Pi that stopped singing (killed, or its loops stopped) is not flooded with lines it will
@@ -39,6 +44,8 @@ class Pending:
     data: bytes
     start: float
     length: float
+    #: Whether ``start`` is fixed (a shared timeline) rather than the bridge's estimate.
+    fixed: bool = False
 
 
 class SungLedger:
@@ -48,13 +55,18 @@ class SungLedger:
         self.window = window
         #: True once Sonic Pi confirmed a line (and until the bridge gives up waiting).
         self.confirming = False
+        #: True once the singer reported a line's end (``ended SEQ``).
+        self.reports_ends = False
         self._pending: OrderedDict[int, Pending] = OrderedDict()
+        #: The line Sonic Pi reported starting and (when it reports ends) has not finished.
+        self._playing: Pending | None = None
         self._next_seq = 0
         self._last_resend = float("-inf")
 
-    def sent(self, seq: int, data: bytes, start: float, length: float) -> None:
+    def sent(self, seq: int, data: bytes, start: float, length: float,
+             fixed: bool = False) -> None:
         """Remember a line just sent (``start``: when it should start playing, clock time)."""
-        self._pending[seq] = Pending(seq, data, start, length)
+        self._pending[seq] = Pending(seq, data, start, length, fixed)
         self._next_seq = seq + 1
         while len(self._pending) > MAX_KEPT or (
             not self.confirming and next(iter(self._pending.values())).start < start - HORIZON_S
@@ -64,22 +76,44 @@ class SungLedger:
     def sung(self, seq: int, now: float) -> list[Pending]:
         """Take a ``sung`` report; the lines to send again (oldest first), usually none."""
         if seq == AFRESH:
-            self.confirming = True
-            if not self._pending or now - self._last_resend < RESEND_GAP_S:
-                return []
-            self._last_resend = now
-            again = []
-            for p in self._pending.values():  # sent again now: they start one after another
-                again.append(Pending(p.seq, p.data, now, p.length))
-                now += p.length
-            self._pending = OrderedDict((p.seq, p) for p in again)
-            return again
+            return self._afresh(now)
         if seq < 0 or seq >= self._next_seq:
             return []  # not a line of this run (a restarted bridge, a stray report)
         self.confirming = True
+        started = self._pending.get(seq)
         for old in [s for s in self._pending if s <= seq]:
             del self._pending[old]
+        if started is not None:
+            self._playing = started
         return []
+
+    def ended(self, seq: int) -> None:
+        """Take an ``ended`` report: line ``seq`` was heard to its end."""
+        if seq < 0 or seq >= self._next_seq:
+            return
+        self.reports_ends = True
+        if self._playing is not None and self._playing.seq <= seq:
+            self._playing = None
+
+    def _afresh(self, now: float) -> list[Pending]:
+        self.confirming = True
+        lost = list(self._pending.values())
+        if self._playing is not None and self.reports_ends:  # cut off: sung again, in full
+            lost.insert(0, self._playing)
+            self._playing = None
+        if not lost or now - self._last_resend < RESEND_GAP_S:
+            return []
+        self._last_resend = now
+        again = []
+        for p in lost:
+            if p.fixed:  # a shared timeline: only lines whose moment is still ahead
+                if p.start > now:
+                    again.append(p)
+                continue
+            again.append(Pending(p.seq, p.data, now, p.length))  # one after another, from now
+            now += p.length
+        self._pending = OrderedDict((p.seq, p) for p in again)
+        return again
 
     def full(self) -> bool:
         """Whether the next line must wait for a confirmation."""

@@ -69,10 +69,10 @@ def parse_command(data: bytes, check_seed_text: Callable[[str], str] | None = No
         if check_seed_text is not None:
             text = check_seed_text(text)
         return Command("seed_text", text)
-    if address == protocol.SUNG_ADDRESS:
+    if address in (protocol.SUNG_ADDRESS, protocol.ENDED_ADDRESS):
         if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], int):
             raise InputError(f"{address} takes one int (the line's seq), got {args!r}")
-        return Command("sung", args[0])
+        return Command("sung" if address == protocol.SUNG_ADDRESS else "ended", args[0])
     if address in _TRIGGERS:
         if args:
             raise InputError(f"{address} takes no arguments, got {args!r}")

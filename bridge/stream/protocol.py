@@ -53,6 +53,9 @@ CONTROL_ADDRESSES = (
 )
 #: Sonic Pi -> bridge, information rather than a command: the live loop started line ``seq``.
 SUNG_ADDRESS = "/lyricbridge/sung"
+#: Sonic Pi -> bridge: the live loop heard line ``seq`` to its end (so a restart in the middle
+#: of a line sends that line again, in full).
+ENDED_ADDRESS = "/lyricbridge/ended"
 #: Bridge -> Sonic Pi: a named setting for the Ruby loops (``name`` string, ``value`` number or
 #: string), stored there with ``set :lyricbridge_<name>`` (scale root, octave, jam.rb's knobs).
 KNOB_ADDRESS = "/lyricbridge/knob"
