@@ -58,6 +58,10 @@ class SongComposer:
         return write_song(self.plan, self._line, on_line)
 
 
+class _Closed(Exception):
+    """Raised inside the writer when the song lines were closed mid-song."""
+
+
 class SongLines:
     """A line source of songs one after another (a stanza break between songs).
 
@@ -103,10 +107,12 @@ class SongLines:
         return True
 
     def close(self) -> None:
-        """Stop writing."""
+        """Stop writing: the thread ends after the line it is writing."""
         with self._cond:
             self._stop = True
             self._cond.notify_all()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
 
     def _work(self) -> None:
         n = 0
@@ -122,6 +128,8 @@ class SongLines:
 
                 def heard(stanza: int, index: int, text: str, song: int = n) -> None:
                     with self._cond:
+                        if self._stop:
+                            raise _Closed
                         self._written[song][(stanza, index)] = text
                         if not self._titles[song]:
                             self._titles[song] = text.strip().rstrip(",.;:!?-'\" ")
@@ -133,6 +141,8 @@ class SongLines:
                     self._finished = n + 1
                     self._cond.notify_all()
                 n += 1
+        except _Closed:
+            return
         except Exception:  # a writing bug ends the songs; the daemon then stops cleanly
             log.exception("song writing failed")
             with self._cond:
