@@ -1,4 +1,5 @@
-"""Sonic Pi tells the bridge when it really starts each line: ``/lyricbridge/sung`` with its seq."""
+"""Sonic Pi tells the bridge when it really starts each line (``/lyricbridge/sung`` with its seq)
+and when the line's last bar is over (``/lyricbridge/ended``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from conftest import SONICPI_DIR, SendLines
 from pythonosc.osc_message import OscMessage
 
 from bridge.sonicpi import HeadlessSonicPi, error_text
-from bridge.stream.protocol import SUNG_ADDRESS
+from bridge.stream.protocol import ENDED_ADDRESS, SUNG_ADDRESS
 from bridge.syllables.rhythm import place_line
 
 pytestmark = pytest.mark.sonicpi
@@ -34,7 +35,8 @@ def test_sung_arrives_for_every_line_in_order_when_it_is_heard(
         seconds = [place_line(v).bars * 4 * 60.0 / BPM for v in verses]
         deadline = time.monotonic() + sum(seconds) + 10
         got: list[tuple[float, str, list[object]]] = []
-        while len(got) < len(verses) and time.monotonic() < deadline:
+        ends: list[tuple[float, str, list[object]]] = []
+        while len(ends) < len(verses) and time.monotonic() < deadline:
             try:
                 data, _ = bridge.recvfrom(65536)
             except TimeoutError:
@@ -42,7 +44,8 @@ def test_sung_arrives_for_every_line_in_order_when_it_is_heard(
             msg = OscMessage(data)
             if msg.params and msg.params[-1] == -1:
                 continue  # "started afresh", not a line (sent by melody files that report it)
-            got.append((time.time(), msg.address, list(msg.params)))
+            heard = (time.time(), msg.address, list(msg.params))
+            (ends if msg.address == ENDED_ADDRESS else got).append(heard)
         time.sleep(0.5)  # any extra message would come now
         bridge.settimeout(0.01)
         try:
@@ -51,11 +54,15 @@ def test_sung_arrives_for_every_line_in_order_when_it_is_heard(
             extra = None
     assert not sonic_pi.errors(), [error_text(e) for e in sonic_pi.errors()]
     assert [(a, p) for _, a, p in got] == [(SUNG_ADDRESS, [i]) for i in range(len(verses))]
+    assert [(a, p) for _, a, p in ends] == [(ENDED_ADDRESS, [i]) for i in range(len(verses))]
     assert extra is None, f"an extra message: {extra!r}"
     # One message per line start: the gaps between them are the lines' lengths.
     arrivals = [t for t, _, _ in got]
     for i, (a, b) in enumerate(zip(arrivals, arrivals[1:], strict=False)):
         assert abs((b - a) - seconds[i]) < 0.3, (i, b - a, seconds[i])
+    # A line ends when its bars are over: at its start plus its length.
+    for i, (end, _, _) in enumerate(ends):
+        assert abs(end - arrivals[i] - seconds[i]) < 0.3, (i, end - arrivals[i], seconds[i])
     # It leaves on Sonic Pi's clock, like the notes: the singer's code runs about 0.5 s
     # (sched_ahead_time) before the sound, and the message waits for the sound. The first
     # line is picked up at once, so its message comes about that much after it was sent...

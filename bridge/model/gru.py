@@ -17,12 +17,15 @@ from collections.abc import Mapping
 import numpy as np
 
 from bridge.errors import ModelError
+from bridge.model.check import weights_problem
 
 
 class GruModel:
     """Inference weights of Embedding -> GRU x layers -> Dense, arranged for fast steps."""
 
-    def __init__(self, weights: Mapping[str, np.ndarray]) -> None:
+    def __init__(self, weights: Mapping[str, np.ndarray], checked: bool = False) -> None:
+        """``checked``: the weights already passed the model directory's check (no second
+        pass over every array)."""
         layers = sum(1 for k in weights if k.endswith("/recurrent_kernel"))
         try:
             emb = np.asarray(weights["embedding"], dtype=np.float32)
@@ -41,11 +44,9 @@ class GruModel:
             raise ModelError(f"model weights: embedding and recurrent kernels must be "
                              f"matrices, got shapes {emb.shape} and {recurrent[0].shape}; "
                              "retrain the model")
-        from bridge.model.check import weights_problem
-
         sizes = {"units": recurrent[0].shape[0], "layers": layers, "embedding": emb.shape[1],
                  "vocab_size": emb.shape[0]}
-        problem = weights_problem(weights, sizes)
+        problem = None if checked else weights_problem(weights, sizes)
         if problem is not None:
             raise ModelError(f"model weights: {problem[0]}; {problem[1]}")
         self.layers = layers

@@ -13,6 +13,9 @@ from typing import Any
 import numpy as np
 
 from bridge.errors import ModelError
+from bridge.model.check import check_config, check_vocab, check_weights
+from bridge.model.gru import GruModel
+from bridge.model.sampling import LineWriter, Sampler
 from bridge.model.vocab import Vocabulary
 
 WEIGHTS_FILE = "weights.npz"
@@ -80,8 +83,6 @@ def load_model_files(path: Path) -> tuple[dict[str, np.ndarray], Vocabulary, dic
     if missing:
         raise ModelError(f"model directory {path} lacks {', '.join(missing)}; "
                          "give a directory written by 'lyricbridge train'")
-    from bridge.model.check import check_config, check_vocab, check_weights
-
     vocab = check_vocab(path, _read_json(path, VOCAB_FILE))
     config = check_config(path, _read_json(path, CONFIG_FILE), vocab)
     weights = _read_weights(path)
@@ -121,18 +122,14 @@ class LyricModel:
     """A loaded model directory: the numpy network, its vocabulary and its config."""
 
     def __init__(self, path: Path) -> None:
-        from bridge.model.gru import GruModel
-
         weights, self.vocab, self.config = load_model_files(path)
         self.path = path
-        self.network = GruModel(weights)
+        self.network = GruModel(weights, checked=True)
         self.sampling: dict[str, Any] = dict(self.config.get("sampling", {}))
 
     def writer(self, temperature: float | None = None, top_k: int | None = None,
-               seed: int | None = None, seed_text: str | None = None) -> Any:
+               seed: int | None = None, seed_text: str | None = None) -> LineWriter:
         """A LineWriter with the config's sampling settings, overridden where given."""
-        from bridge.model.sampling import LineWriter, Sampler
-
         sampler = Sampler(
             self.network,
             self.vocab,
