@@ -175,8 +175,15 @@ def create_app(ctx: WebContext) -> Starlette:
         return JSONResponse(ctx.hub.state, headers=HEADERS)
 
     async def events(request: Request) -> Response:
-        q = ctx.hub.subscribe()
+        address = request.client.host if request.client else "?"
+        q = ctx.hub.subscribe(address)
         if q is None:
+            if ctx.hub.held_by(address) >= ctx.hub.max_per_address:
+                log.info("web: refused a live view to %s: it holds %d already", address,
+                         ctx.hub.max_per_address)
+                return JSONResponse({"error": f"this address holds {ctx.hub.max_per_address} "
+                                     "live views already; close one"}, status_code=429,
+                                    headers=HEADERS)
             return JSONResponse({"error": "too many viewers; try again later"}, status_code=503)
         hello = ctx.hub.snapshot(token_required=ctx.token is not None,
                                  model=ctx.model is not None)
