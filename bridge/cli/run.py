@@ -114,7 +114,9 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
             if midi is not None:
                 daemon.observers.append(midi.observe)
                 midi.start()
-            page = start_web(web, daemon, lyric_model, check_seed, clean) if web else None
+            # With --text, the page's generator loads the model when it is first asked.
+            page = start_web(web, daemon, lyric_model, check_seed, clean,
+                             load_model=partial(load_model_to_write, model_dir)) if web else None
             previous = signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
             log.info("streaming to %s:%d at %g bpm", host, port, bpm)
             try:
