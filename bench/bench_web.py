@@ -84,7 +84,11 @@ def lateness(got: list[tuple[float, float, int]]) -> list[tuple[float, float]]:
 
 async def clients(port: int, count: int, stop: asyncio.Event, events: list[int]) -> None:
     async def one(i: int) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        # Each viewer from its own loopback address, as browsers on different machines (the
+        # page lets one address hold only a few streams).
+        source = f"127.0.{1 + i // 250}.{1 + i % 250}"
+        reader, writer = await asyncio.open_connection("127.0.0.1", port,
+                                                       local_addr=(source, 0))
         writer.write(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                      "Accept: text/event-stream\r\n\r\n".encode())
         await writer.drain()

@@ -55,6 +55,7 @@ end
 
 # The melody: sing the inbox in order on Sonic Pi's clock, one note per syllable.
 live_loop :jam_melody, init: nil do |wanted|
+  use_bpm 60                                 # our own clock first (Sonic Pi 4: not Link's)
   wanted ||= get(:jam_heard, 0) + 1          # just started: sing the next line to come
   sleep 0.25 until get("/jam/inbox/#{wanted}")
   lyric = get("/jam/inbox/#{wanted}")
@@ -83,6 +84,7 @@ end
 
 # The bass: the scale's home note an octave down on every bar of every line.
 live_loop :jam_bass do
+  use_bpm 60                                       # our own clock until the line's bpm comes
   cue_info = sync :lyricbridge_line
   use_bpm cue_info[:bpm]
   use_synth :fm

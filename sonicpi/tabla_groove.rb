@@ -25,6 +25,7 @@ define :lyricbridge_bol do |bol, amp|
 end
 
 live_loop :lyricbridge_tabla do
+  use_bpm 60                                    # our own clock until the singer's bpm comes
   cue_info = sync :lyricbridge_line              # wait for the singer
   use_bpm cue_info[:bpm]
   strokes = cue_info[:bars] * 8                   # eight eighth notes per bar
@@ -58,6 +59,7 @@ define :lyricbridge_shift do
 end
 
 live_loop :lyricbridge_piano do
+  use_bpm 60                                    # our own clock until the singer's bpm comes
   cue_info = sync :lyricbridge_line
   use_bpm cue_info[:bpm]
   use_synth :piano

@@ -127,3 +127,15 @@ def test_run_sings_songs_by_default_and_free_lines_with_no_song(tmp_path: Path) 
     both = runner.invoke(cli, ["run", "--text", str(text), "--song", "--control-port", "0"])
     assert both.exit_code == 2  # a usage mistake, like sampling options with --text
     assert "Error: --song writes with the model" in both.output
+
+
+def test_only_the_song_being_sung_and_the_next_are_kept(model: LyricModel) -> None:
+    plan = Plan(("verse", "chorus"), lines=2)
+    source = SongLines(SongComposer(model.writer(seed=9), plan), songs=6)
+    held = []
+    sung = 0
+    while (item := source.next_line()) is not None:
+        sung += bool(item.text) if isinstance(item, Lyric) else bool(item)
+        held.append((len(source._written), len(source._titles)))
+    assert sung == 6 * 4
+    assert max(held) <= (2, 2), held

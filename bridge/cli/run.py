@@ -21,7 +21,7 @@ from bridge.cli.base import (
     sampling_options,
     target_options,
 )
-from bridge.cli.song import make_plan, song_options
+from bridge.cli.song import make_plan, song_options, song_switch
 from bridge.stream import protocol
 from bridge.stream.commands import MAX_BPM, MIN_BPM
 from bridge.web import WebAddress, start_web, web_option
@@ -40,9 +40,7 @@ from bridge.web import WebAddress, start_web, web_option
 @sampling_options
 @control_options
 @midi_options
-@click.option("--song/--no-song", "songs", default=None,
-              help="Sing model-written songs one after another (the default without --text); "
-                   "--no-song: free lines.")
+@song_switch
 @song_options
 @web_option
 def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
@@ -114,7 +112,9 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
             if midi is not None:
                 daemon.observers.append(midi.observe)
                 midi.start()
-            page = start_web(web, daemon, lyric_model, check_seed, clean) if web else None
+            # With --text, the page's generator loads the model when it is first asked.
+            page = start_web(web, daemon, lyric_model, check_seed, clean,
+                             load_model=partial(load_model_to_write, model_dir)) if web else None
             previous = signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
             log.info("streaming to %s:%d at %g bpm", host, port, bpm)
             try:

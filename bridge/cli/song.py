@@ -32,6 +32,14 @@ def song_options(f: F) -> F:
     return f
 
 
+def song_switch(f: F) -> F:
+    """--song/--no-song (shared by ``run`` and ``render``): songs unless --text or --no-song."""
+    return click.option(
+        "--song/--no-song", "songs", default=None,
+        help="Sing model-written songs one after another (the default without --text); "
+             "--no-song: free lines.")(f)
+
+
 def make_plan(form: str, schemes: tuple[str, ...], lines_per_stanza: int,
               syllable_range: str) -> Any:
     """The song plan the options describe (InputError when one is malformed)."""

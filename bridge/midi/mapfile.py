@@ -6,6 +6,7 @@ names the file and the line, so a performer can fix it in one go.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -39,10 +40,17 @@ class Knob:
     channel: int | None = None  # 1-16; None: any channel
 
     def value(self, raw: int) -> float | int:
-        """The setting for a raw controller value 0..127 (an int when min, max, step are)."""
+        """The setting for a raw controller value 0..127 (an int when min, max, step are).
+
+        With a step the knob moves over min, min + step, ... and max itself: the nearest of
+        those is taken, so 127 gives max even when max is not a whole number of steps away.
+        """
         v = self.min + (self.max - self.min) * raw / 127.0
         if self.step:
-            v = self.min + round((v - self.min) / self.step) * self.step
+            low, high = sorted((self.min, self.max))
+            on_grid = self.min + round((v - self.min) / self.step) * self.step
+            on_grid = min(max(on_grid, low), high)
+            v = self.max if abs(self.max - v) < abs(on_grid - v) else on_grid
             if all(float(x).is_integer() for x in (self.min, self.max, self.step)):
                 return int(round(v))
         return round(v, 4)
@@ -134,6 +142,8 @@ class _Checker:
     def number(self, section: str, key: str, field: str, v: Any, low: float | None = None,
                high: float | None = None, integer: bool = False) -> Any:
         ok = not isinstance(v, bool) and isinstance(v, int if integer else int | float)
+        if ok and not math.isfinite(v):
+            raise self.fail(section, key, f"{key}: {field} must be a finite number, got {v!r}")
         if not ok or (low is not None and v < low) or (high is not None and v > high):
             kind = "a whole number" if integer else "a number"
             span = f" from {low:g} to {high:g}" if low is not None and high is not None else ""

@@ -67,7 +67,8 @@ class SongLines:
 
     A thread writes ahead (at most one song beyond the one being sung), line by line in
     writing order (the chorus first), so the daemon finds each line ready. ``chorus_next``
-    makes the current song's chorus the next stanza sung.
+    makes the current song's chorus the next stanza sung. Only the song being sung and the one
+    written ahead are kept: a song is forgotten once the next one starts.
     """
 
     def __init__(self, composer: SongComposer, songs: int | None = None) -> None:
@@ -75,8 +76,9 @@ class SongLines:
         self.plan = composer.plan
         self.songs = songs
         self._cond = threading.Condition()
-        self._written: list[dict[tuple[int, int], str]] = []  # per song: (stanza, i) -> text
-        self._titles: list[str] = []
+        # Per song number: (stanza, i) -> text, and its title.
+        self._written: dict[int, dict[tuple[int, int], str]] = {}
+        self._titles: dict[int, str] = {}
         self._finished = 0  # songs completely written
         self._failed = False
         self._stop = False
@@ -123,13 +125,15 @@ class SongLines:
                         self._cond.wait()
                     if self._stop:
                         return
-                    self._written.append({})
-                    self._titles.append("")
+                    self._written[n] = {}
+                    self._titles[n] = ""
 
                 def heard(stanza: int, index: int, text: str, song: int = n) -> None:
                     with self._cond:
                         if self._stop:
                             raise _Closed
+                        if song not in self._written:  # sung already (a chorus jump)
+                            return
                         self._written[song][(stanza, index)] = text
                         if not self._titles[song]:
                             self._titles[song] = text.strip().rstrip(",.;:!?-'\" ")
@@ -137,7 +141,8 @@ class SongLines:
 
                 song = self.composer.write(heard)
                 with self._cond:
-                    self._titles[n] = song.title
+                    if n in self._titles:
+                        self._titles[n] = song.title
                     self._finished = n + 1
                     self._cond.notify_all()
                 n += 1
@@ -152,6 +157,8 @@ class SongLines:
     def _start_song(self) -> bool:
         if self.songs is not None and self._song + 1 >= self.songs:
             return False
+        self._written.pop(self._song, None)  # the song just sung is done with
+        self._titles.pop(self._song, None)
         self._song += 1
         self._todo = []
         for k, stanza in enumerate(self.plan.stanzas()):
@@ -186,9 +193,8 @@ class SongLines:
             stanza, index = self._todo.pop(0)
             song = self._song
             if stanza < 0:
-                return Lyric("", "", -1, self._titles[song] if song < len(self._titles) else "")
-            while (len(self._written) <= song or (stanza, index) not in self._written[song]) \
-                    and not self._failed:
+                return Lyric("", "", -1, self._titles.get(song, ""))
+            while (stanza, index) not in self._written.get(song, {}) and not self._failed:
                 self._cond.wait()
             if self._failed:
                 return None

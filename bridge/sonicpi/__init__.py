@@ -12,7 +12,7 @@ Modules, by role:
 - ``server``: the lifecycle (``HeadlessSonicPi``)
 """
 
-from bridge.sonicpi.client import CLIENT_ID, SonicPiClient
+from bridge.sonicpi.client import CLIENT_ID, DaemonInfo, SonicPiClient
 from bridge.sonicpi.files import MELODY_FILE, sonicpi_dir
 from bridge.sonicpi.gui import (
     GuiListener,
@@ -38,6 +38,7 @@ __all__ = [
     "BOOTED_LINE",
     "BOOT_FAILURE",
     "CLIENT_ID",
+    "DaemonInfo",
     "MELODY_FILE",
     "SERVER_RB",
     "GuiListener",

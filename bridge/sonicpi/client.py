@@ -1,10 +1,15 @@
-"""Talk to a running Sonic Pi 3.2 server like its GUI does, and read what it logged."""
+"""Talk to a running Sonic Pi 3.2 server like its GUI does, and read what it logged.
+
+Every GUI command carries a token first: 3.2 ignores it, 4.x checks it against the integer its
+``daemon.rb`` printed (``DaemonInfo.parse`` reads that line; pass its token to the client).
+"""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.errors import SonicPiError
@@ -25,18 +30,63 @@ from bridge.stream.protocol import MIN_SEND_GAP_S, osc_message
 CLIENT_ID = "lyricbridge"
 
 
+@dataclass(frozen=True)
+class DaemonInfo:
+    """The first line a Sonic Pi 4 ``daemon.rb`` prints: its ports and its token, in order."""
+
+    keep_alive: int
+    gui_listen: int
+    server: int
+    scsynth: int
+    cues: int
+    tau_api: int
+    tau_phx: int
+    token: int
+
+    @classmethod
+    def parse(cls, line: str) -> DaemonInfo:
+        """Read the daemon's line (eight integers); SonicPiError says what it got instead."""
+        words = line.split()
+        try:
+            numbers = [int(w) for w in words]
+        except ValueError:
+            numbers = []
+        if len(numbers) != 8:
+            raise SonicPiError(f"a Sonic Pi 4 daemon prints eight numbers (its ports, then its "
+                               f"token), got {line.strip()[:80]!r}; give its first line")
+        return cls(*numbers)
+
+
 class SonicPiClient:
     """Commands to the server port, cues to the cue port, and the log its GUI port received.
 
     The server's lifecycle (``HeadlessSonicPi``) sets the ports, the listener and the socket.
+    ``token`` goes first in every command: any text for 3.2, the daemon's integer for 4.x.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, token: int | str = CLIENT_ID) -> None:
+        self.token = token
         self._ports: Ports | None = None
         self._gui: GuiListener | None = None
         self._send: socket.socket | None = None
         self._last_send = 0.0
         self._send_lock = threading.Lock()
+
+    def connect(self, server: int, cues: int) -> SonicPiClient:
+        """Send commands and cues to a Sonic Pi that runs already (e.g. a 4.x daemon's
+        ``DaemonInfo.server`` and ``.cues``, with its ``.token`` as this client's token).
+        Nothing is logged from it: its GUI port is its own GUI's."""
+        if self._send is not None:
+            raise SonicPiError("this client is connected already")
+        self._ports = Ports(server, 0, 0, cues, 0, 0, 0, 0)
+        self._send = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        return self
+
+    def close(self) -> None:
+        """Close the socket ``connect`` opened."""
+        if self._send is not None:
+            self._send.close()
+            self._send = None
 
     @property
     def ports(self) -> Ports:
@@ -67,8 +117,8 @@ class SonicPiClient:
             self._last_send = time.monotonic()
 
     def command(self, address: str, *args: int | float | str) -> None:
-        """Send a GUI command (``/run-code``, ``/stop-all-jobs`` ...); the client id goes first."""
-        self._sendto(osc_message(address, CLIENT_ID, *args), self.ports.server)
+        """Send a GUI command (``/run-code``, ``/stop-all-jobs`` ...); the token goes first."""
+        self._sendto(osc_message(address, self.token, *args), self.ports.server)
 
     def send_cue(self, address: str, *args: int | float | str) -> None:
         """Send an OSC message to the cue port."""

@@ -14,8 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.errors import SonicPiError
-from bridge.song.sources import TextLines
-from bridge.sonicpi import APT_INSTALL, HeadlessSonicPi, check_installed, error_text, sonicpi_dir
+from bridge.song.sources import Lyric, TextLines
+from bridge.sonicpi import (
+    APT_INSTALL,
+    SERVER_RB,
+    HeadlessSonicPi,
+    check_installed,
+    error_text,
+    sonicpi_dir,
+)
 from bridge.stream.daemon import Daemon
 from bridge.stream.phrasing import seconds_per_bar
 from bridge.stream.stage import Stats
@@ -58,9 +65,21 @@ def _check_tools(loop_files: Sequence[Path]) -> None:
             raise SonicPiError(f"loop file {f} does not exist; give a Sonic Pi .rb file")
 
 
-def _stream(spi: HeadlessSonicPi, lines: Sequence[str], bpm: float) -> Stats:
+class _Given:
+    """Lines already written (a song's keep their section), as a line source."""
+
+    def __init__(self, lines: Sequence[str | Lyric]) -> None:
+        self._it = iter(lines)
+
+    def next_line(self) -> str | Lyric | None:
+        return next(self._it, None)
+
+
+def _stream(spi: HeadlessSonicPi, lines: Sequence[str | Lyric], bpm: float) -> Stats:
     """Send the lines with the daemon's one-line look-ahead; return what was sent."""
-    return Daemon(TextLines("\n".join(lines)), spi, bpm=bpm).run()
+    if all(isinstance(line, str) for line in lines):
+        return Daemon(TextLines("\n".join(map(str, lines))), spi, bpm=bpm).run()
+    return Daemon(_Given(lines), spi, bpm=bpm).run()
 
 
 def _wait_for_music_end(stats: Stats, bpm: float, tail: float) -> float:
@@ -91,8 +110,8 @@ def _trim(raw: Path, out: Path) -> None:
         raise SonicPiError(f"sox could not trim the recording: {done.stderr.strip()}")
 
 
-def _record(spi: HeadlessSonicPi, lines: Sequence[str], bpm: float, loop_files: Sequence[Path],
-            raw: Path, tail: float) -> tuple[Stats, float]:
+def _record(spi: HeadlessSonicPi, lines: Sequence[str | Lyric], bpm: float,
+            loop_files: Sequence[Path], raw: Path, tail: float) -> tuple[Stats, float]:
     earlier_errors = len(spi.errors())
     for f in loop_files:
         spi.run_file(Path(f))
@@ -110,20 +129,32 @@ def _record(spi: HeadlessSonicPi, lines: Sequence[str], bpm: float, loop_files: 
     return stats, music
 
 
+def _boot(work: Path, boot_timeout: float, server_rb: Path) -> HeadlessSonicPi:
+    """A started private server; a failed boot (it stops all it started) is tried once more."""
+    try:
+        return HeadlessSonicPi(work, boot_timeout=boot_timeout, server_rb=server_rb).start()
+    except SonicPiError as e:
+        log.warning("the private Sonic Pi did not boot (%s); trying once more", e)
+    return HeadlessSonicPi(work, boot_timeout=boot_timeout, server_rb=server_rb).start()
+
+
 @contextlib.contextmanager
-def _server(spi: HeadlessSonicPi | None, work: Path, boot_timeout: float
-            ) -> Iterator[HeadlessSonicPi]:
+def _server(spi: HeadlessSonicPi | None, work: Path, boot_timeout: float,
+            server_rb: Path = SERVER_RB) -> Iterator[HeadlessSonicPi]:
     """The caller's running server as it is, or a private one stopped after the block."""
     if spi is not None:
         yield spi
         return
-    with HeadlessSonicPi(work, boot_timeout=boot_timeout) as own:
+    own = _boot(work, boot_timeout, server_rb)
+    try:
         yield own
+    finally:
+        own.stop()
 
 
 def render_wav(
     out_path: Path,
-    lines: Sequence[str],
+    lines: Sequence[str | Lyric],
     bpm: float = 120.0,
     loop_files: Sequence[Path] | None = None,
     *,
@@ -131,11 +162,13 @@ def render_wav(
     run_dir: Path | None = None,
     boot_timeout: float = 60.0,
     spi: HeadlessSonicPi | None = None,
+    server_rb: Path = SERVER_RB,
 ) -> RenderResult:
     """Sing ``lines`` through a headless Sonic Pi and write the result to ``out_path``.
 
     Boots its own server (free ports, own jackd) unless ``spi``, a started server, is given:
-    then that one is used and left running, with the loops it ran. Runs ``loop_files``
+    then that one is used and left running, with the loops it ran (a private one that fails
+    to boot is booted once more, from ``server_rb``). Runs ``loop_files``
     (default: lyrics_melody.rb and tabla_groove.rb), records while streaming the lines with
     the daemon's look-ahead, trims the silence at both ends, and writes the WAV atomically.
     Everything it started is stopped and every temporary file removed, also on Ctrl-C or an
@@ -149,7 +182,7 @@ def render_wav(
     raw = out_path.with_name(f".{out_path.name}.{os.getpid()}.raw.wav")
     tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp.wav")
     try:
-        with _server(spi, work, boot_timeout) as server:
+        with _server(spi, work, boot_timeout, server_rb) as server:
             stats, music = _record(server, lines, bpm, files, raw, tail)
             ports = server.ports.all()
         _trim(raw, tmp)

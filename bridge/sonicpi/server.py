@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from bridge.errors import SonicPiError
-from bridge.sonicpi.client import SonicPiClient
+from bridge.sonicpi.client import CLIENT_ID, SonicPiClient
 from bridge.sonicpi.gui import GuiListener, is_probe
 from bridge.sonicpi.install import SERVER_RB, check_installed
 from bridge.sonicpi.ports import Ports, free_udp_ports
@@ -64,8 +64,9 @@ class HeadlessSonicPi(SonicPiClient):
         boot_timeout: float = 60.0,
         log_file: Path | None = None,
         server_rb: Path = SERVER_RB,
+        token: int | str = CLIENT_ID,
     ) -> None:
-        super().__init__()
+        super().__init__(token)
         self.run_dir = Path(run_dir).resolve()
         self.boot_timeout = boot_timeout
         self.log_file = log_file

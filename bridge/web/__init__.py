@@ -100,9 +100,11 @@ class Streaming(Protocol):
 
 
 def start_web(address: WebAddress, daemon: Streaming, model: Any = None,
-              check_seed: Callable[[str], str] | None = None, clean: bool = True) -> WebServer:
-    """Serve the page for ``daemon`` (and the generator when ``model`` is loaded); print its
-    URL on stderr. Call ``stop()`` on the result when the run ends."""
+              check_seed: Callable[[str], str] | None = None, clean: bool = True,
+              load_model: Callable[[], Any] | None = None) -> WebServer:
+    """Serve the page for ``daemon`` (and the generator: with ``model``, or with the one
+    ``load_model`` loads when first asked); print its URL on stderr. Call ``stop()`` on the
+    result when the run ends."""
     try:
         from bridge.web.app import WebContext
         from bridge.web.hub import Hub
@@ -116,7 +118,8 @@ def start_web(address: WebAddress, daemon: Streaming, model: Any = None,
     hub = Hub(daemon.state())
     token = None if address.loopback else secrets.token_urlsafe(16)
     ctx = WebContext(commands=daemon.commands, hub=hub, model=model, check_seed=check_seed,
-                     clean=clean, token=token, loopback=address.loopback)
+                     clean=clean, token=token, loopback=address.loopback,
+                     load_model=None if model is not None else load_model)
     server = WebServer(ctx, address.host, address.port).start()
     daemon.observers.append(hub.observe)
     shown = address.host if address.host not in ("0.0.0.0", "::", "") else lan_address()

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from bridge.errors import InputError
+from bridge.errors import BridgeError, InputError
 from bridge.stream.commands import Command, check_bpm
 from bridge.web.hub import Hub, sse_message
 
@@ -60,6 +60,8 @@ class WebContext:
     hub: Hub
     #: The loaded LyricModel, or None when the bridge sings a text.
     model: Any = None
+    #: When ``model`` is None: loads the model the generator writes with, at its first request.
+    load_model: Callable[[], Any] | None = None
     check_seed: Callable[[str], str] | None = None
     clean: bool = True
     #: Required in the X-Lyricbridge-Token header of every POST when set.
@@ -67,6 +69,22 @@ class WebContext:
     #: Bound to loopback only: then a POST's Host must name the loopback (no DNS rebinding).
     loopback: bool = True
     generating: threading.Lock = field(default_factory=threading.Lock)
+    _loaded: Any = None
+
+    @property
+    def can_write(self) -> bool:
+        """Whether the generator has (or can load) a model."""
+        return self.model is not None or self.load_model is not None
+
+    def writer_model(self) -> Any:
+        """The model the generator writes with: the stream's, else the one ``load_model``
+        gives (loaded once). Call it holding ``generating``."""
+        if self.model is not None:
+            return self.model
+        if self._loaded is None and self.load_model is not None:
+            self._loaded = self.load_model()
+            log.info("web: loaded a model for the generator")
+        return self._loaded
 
 
 def _number(name: str, value: Any) -> float:
@@ -102,11 +120,15 @@ def command_from(body: dict[str, Any], ctx: WebContext) -> Command:
 
 
 def generate_lines(ctx: WebContext, start: str, count: int, temperature: float) -> list[str]:
-    """``count`` non-blank lines from a fresh writer of the loaded model (the live stream's
-    writer is untouched); the first line continues ``start``."""
+    """``count`` non-blank lines from a fresh writer of the generator's model (the live
+    stream's writer is untouched); the first line continues ``start``."""
+    from bridge.model.limits import check_seed_text
     from bridge.song.sources import ModelLines
 
-    writer = ctx.model.writer(temperature, None, None, start or None)
+    model = ctx.writer_model()
+    if start and ctx.model is None:
+        check_seed_text(model.vocab, start)  # the stream's check_seed is for its own model
+    writer = model.writer(temperature, None, None, start or None)
     source = ModelLines(writer, clean=ctx.clean)
     out: list[str] = []
     for _ in range(count * 20):
@@ -175,11 +197,17 @@ def create_app(ctx: WebContext) -> Starlette:
         return JSONResponse(ctx.hub.state, headers=HEADERS)
 
     async def events(request: Request) -> Response:
-        q = ctx.hub.subscribe()
+        address = request.client.host if request.client else "?"
+        q = ctx.hub.subscribe(address)
         if q is None:
+            if ctx.hub.held_by(address) >= ctx.hub.max_per_address:
+                log.info("web: refused a live view to %s: it holds %d already", address,
+                         ctx.hub.max_per_address)
+                return JSONResponse({"error": f"this address holds {ctx.hub.max_per_address} "
+                                     "live views already; close one"}, status_code=429,
+                                    headers=HEADERS)
             return JSONResponse({"error": "too many viewers; try again later"}, status_code=503)
-        hello = ctx.hub.snapshot(token_required=ctx.token is not None,
-                                 model=ctx.model is not None)
+        hello = ctx.hub.snapshot(token_required=ctx.token is not None, model=ctx.can_write)
 
         async def stream() -> AsyncIterator[str]:
             try:
@@ -211,7 +239,7 @@ def create_app(ctx: WebContext) -> Starlette:
     async def generate(request: Request) -> Response:
         try:
             body = await json_body(request, ctx)
-            if ctx.model is None:
+            if not ctx.can_write:
                 raise Refused(409, "no model loaded: the bridge sings a text")
             start, count = body.get("start", ""), body.get("lines", 4)
             if not isinstance(start, str):
@@ -236,7 +264,12 @@ def create_app(ctx: WebContext) -> Starlette:
             with ctx.generating:  # one at a time: the music's thread needs the CPU too
                 return generate_lines(ctx, start, count, temperature)
 
-        lines = await run_in_threadpool(work)
+        try:
+            lines = await run_in_threadpool(work)
+        except InputError as e:
+            return _refusal(request, Refused(422, str(e)))
+        except BridgeError as e:
+            return _refusal(request, Refused(409, f"the generator has no model ({e})"))
         log.info("web: generated %d lines", len(lines))
         return JSONResponse({"lines": lines}, headers=HEADERS)
 

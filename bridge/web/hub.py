@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 CLIENT_QUEUE = 64
 #: Line (and rest) events kept for a client that connects in the middle of a song.
 RECENT_LINES = 4
+#: Live streams one client address may hold at once (a few tabs and devices), so that one
+#: address cannot take every place and lock the other viewers out.
+MAX_PER_ADDRESS = 4
 
 
 def sse_message(payload: str) -> str:
@@ -32,12 +35,16 @@ def sse_message(payload: str) -> str:
 class Hub:
     """The daemon's events, fanned out to per-client queues on the server's event loop."""
 
-    def __init__(self, state: dict[str, Any], max_clients: int = 200) -> None:
+    def __init__(self, state: dict[str, Any], max_clients: int = 200,
+                 max_per_address: int = MAX_PER_ADDRESS) -> None:
         self.max_clients = max_clients
+        self.max_per_address = max_per_address
         self.loop: asyncio.AbstractEventLoop | None = None
         self.state: dict[str, Any] = dict(state)
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_LINES)
         self.clients: set[asyncio.Queue[str | None]] = set()
+        #: The client address of each stream that was opened with one.
+        self.addresses: dict[asyncio.Queue[str | None], str] = {}
         self.dropped = 0
 
     # -- the daemon's thread --------------------------------------------------------------
@@ -81,7 +88,7 @@ class Hub:
         log.info("web: dropped a client that fell %d events behind", CLIENT_QUEUE)
 
     def _end(self, q: asyncio.Queue[str | None]) -> None:
-        self.clients.discard(q)
+        self.unsubscribe(q)
         while not q.empty():
             q.get_nowait()
         q.put_nowait(None)  # ends that client's stream; its browser reconnects
@@ -91,17 +98,25 @@ class Hub:
         return json.dumps({"kind": "hello", "state": self.state,
                            "lines": list(self.recent), **extra})
 
-    def subscribe(self) -> asyncio.Queue[str | None] | None:
-        """A new client's queue, or None when there are already ``max_clients``."""
-        if len(self.clients) >= self.max_clients:
+    def subscribe(self, address: str | None = None) -> asyncio.Queue[str | None] | None:
+        """A new client's queue, or None when there are already ``max_clients``, or already
+        ``max_per_address`` from the same client ``address``."""
+        if len(self.clients) >= self.max_clients or self.held_by(address) >= self.max_per_address:
             return None
         q: asyncio.Queue[str | None] = asyncio.Queue(CLIENT_QUEUE)
         self.clients.add(q)
+        if address is not None:
+            self.addresses[q] = address
         return q
+
+    def held_by(self, address: str | None) -> int:
+        """How many streams the client ``address`` holds (0 for None)."""
+        return 0 if address is None else sum(a == address for a in self.addresses.values())
 
     def unsubscribe(self, q: asyncio.Queue[str | None]) -> None:
         """Forget a client (its browser left)."""
         self.clients.discard(q)
+        self.addresses.pop(q, None)
 
     def close(self) -> None:
         """End every client's stream (the bridge is stopping)."""

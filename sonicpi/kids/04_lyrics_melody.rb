@@ -1,6 +1,5 @@
-# Lesson 4: Sing the words! Each syllable says WHEN it starts, how LONG it lasts
-# and if it is STRONG (stress 1 or 2). The ears put each new line in a numbered
-# box, the singer sings the boxes in order (1, 2, 3...), so no line is ever missed.
+# Lesson 4: Sing the words! Each syllable says WHEN it starts, how LONG it lasts and if it
+# is STRONG. The ears box each new line, the singer sings the boxes in order (1, 2, 3...).
 live_loop :ears do
   use_real_time
   lyric = sync "/osc*/lyricbridge/line"
@@ -9,6 +8,7 @@ live_loop :ears do
   set :kids_heard, box
 end
 live_loop :singer, init: nil do |box|
+  use_bpm 60                                    # our clock first: sleep 0.25 = a quarter second
   box ||= get(:kids_heard, 0) + 1               # the first time: the next new line
   sleep 0.25 until get("/kids/box/#{box}")      # box still empty? wait and look again
   lyric = get("/kids/box/#{box}")
