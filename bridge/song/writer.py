@@ -35,11 +35,17 @@ MIN_CHARS = 8
 MAX_CHARS = 72
 #: Candidate lines sampled together for each line.
 CANDIDATES = 32
+#: Sampling stops once this share of the candidates has ended (the longest few are dropped).
+ENDED = 0.85
 #: Rhyme words offered to each cut: for the first line of a rhyme (several words per sound,
 #: random sounds), and for a line that answers one.
 HEAD_WORDS, PARTNER_WORDS = 24, 16
 #: (cut, word) pairs the char model scores whole, chosen by the word model.
 JUDGED = 40
+#: Scale of the Gumbel noise added to the final scores: the line is drawn among the best
+#: few rather than always the single best, so the same favourite endings do not return in
+#: every song.
+CHOICE_NOISE = 0.3
 #: The last word of a line and what follows it (punctuation, closing quotes).
 _LAST = re.compile(r"(?<![^\s\"(])([A-Za-z]+(?:'[A-Za-z]+)*)([^A-Za-z]*)$")
 _TOKENS = re.compile(r"[a-z']+")
@@ -141,13 +147,15 @@ class SongLineWriter:
                 nodes = self.mask.advance(nodes, ids)
             logits = stepper.step(ids)
             states[t + 1], hist[t + 1] = stepper.state, logits
-            if not open_rows.any():
+            if open_rows.sum() <= k * (1 - ENDED):  # the rest would be too long to sing
                 break
         vocab = sampler.vocab
         out: list[Cut] = []
         for i in range(k):
             row = chars[i, : t + 1]
-            end = int(np.argmax(row == self.newline)) if (row == self.newline).any() else t + 1
+            if not (row == self.newline).any():
+                continue  # still open: too long to sing
+            end = int(np.argmax(row == self.newline))
             sampled = vocab.decode(row[:end])
             text = w.prefix + sampled
             m = _LAST.search(text.rstrip())
@@ -159,8 +167,18 @@ class SongLineWriter:
                 continue
             out.append(Cut(prefix, m.group(1), m.group(2).strip(), float(cum[cut_at, i]), cut_at,
                            states[cut_at, :, i].copy(), hist[cut_at, i].copy(),
-                           len(syllabify_line(prefix)), real_words(prefix)))
+                           self._syllables(prefix),
+                           self.mask is not None or real_words(prefix)))
         return out
+
+    def _syllables(self, text: str) -> int:
+        """Syllables of a text: from the trie's counts when it knows every word (no
+        dictionary look-up), else from the syllable splitter."""
+        if self.mask is not None:
+            counts = [self.mask.trie.syllables(t) for t in tokenize(text)]
+            if all(c is not None for c in counts):
+                return sum(c for c in counts if c is not None)
+        return len(syllabify_line(text))
 
     def _usable(self, word: str) -> bool:
         return bool(word) and not blocked_words(word) and set(word) <= self.alphabet
@@ -221,7 +239,11 @@ class SongLineWriter:
 
     def _own_fits(self, own: str, rhyme_with: str | None, start_rhyme: int,
                   used: frozenset[str]) -> bool:
+        """Whether a cut's own word may end the line (where a rhyme is at stake, only a word
+        of the book: its pronunciations are known without a dictionary look-up)."""
         if own in used or not self._usable(own):
+            return False
+        if (rhyme_with is not None or start_rhyme) and own not in self.book.words:
             return False
         if rhyme_with is not None:
             return rhymes(own, rhyme_with)
@@ -234,7 +256,7 @@ class SongLineWriter:
         (0: all met; 1: a word the dictionary lacks; 2: syllables or bars off)."""
         low, high = self.syllables
         fits = [(cut, word) for cut, word in pairs
-                if low <= cut.syllables + word_syllables(word) <= high]
+                if low <= cut.syllables + self._syllables(word) <= high]
         pool = fits or pairs
         texts = [cut.prefix + word + cut.mark for cut, word in pool]
         first = word_scores(self.judge, texts, self.openings)
@@ -243,22 +265,27 @@ class SongLineWriter:
                    for cut, word in keep]
         judged = judge_lines(self.writer.sampler.model, self.writer.sampler.vocab, self.judge,
                              endings, self.openings)
-        scored = sorted(zip(judged, keep, strict=True), key=lambda x: -x[0].score)
+        noise = self.writer.sampler.rng.gumbel(size=len(judged)) * CHOICE_NOISE
+        scored = [(j, p) for _, j, p in sorted(
+            zip([j.score + g for j, g in zip(judged, noise, strict=True)], judged, keep,
+                strict=True), key=lambda x: -x[0])]
         best: tuple[int, Written] | None = None
         for j, (cut, word) in scored:
             text = cut.prefix + word + cut.mark
             if self.clean and blocked_words(text):
                 continue
-            count = cut.syllables + word_syllables(word)
+            count = cut.syllables + self._syllables(word)
             tier = 0 if cut.real and rhyme_sound(word) is not None else 1
             if not low <= count <= high:
                 tier = 2
             if best is not None and tier >= best[0]:
                 continue
-            if tier < 2 and place_line(text).bars > self.max_bars:
-                tier = 2
-                if best is not None:
-                    continue
+            if tier < 2:
+                phrase = place_line(text)
+                if phrase.bars > self.max_bars or not low <= len(phrase.notes) <= high:
+                    tier = 2
+                    if best is not None:
+                        continue
             best = (tier, Written(text, word, j.score, j.state, j.logits))
             if tier == 0:
                 break

@@ -17,8 +17,8 @@ from bridge.song.clean import blocked_words
 from bridge.song.rhyme import sound_of
 
 #: How many of the most frequent English words to look at.
-TOP_WORDS = 30_000
-MIN_CORPUS = 3
+TOP_WORDS = 25_000
+MIN_CORPUS = 8
 #: Words a sung line does not end on.
 NOT_ENDINGS = frozenset("""
     a an the of to in on at by for from with as than and or but nor if that into onto upon

@@ -112,21 +112,25 @@ def arpa_arrays(arpa: str) -> dict[str, np.ndarray]:
     return out
 
 
-def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write arrays to an npz atomically (no pickle)."""
+def save_npz(path: Path, arrays: dict[str, np.ndarray], compress: bool = True) -> None:
+    """Write arrays to an npz atomically (no pickle); uncompressed loads faster."""
     def write(tmp: str) -> None:
-        np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
+        save = np.savez_compressed if compress else np.savez
+        save(tmp, **arrays)  # type: ignore[operator]
 
     write_atomic(path, write, suffix=".npz")
+    path.chmod(0o644)
 
 
-def trie_arrays(words: Iterable[str]) -> dict[str, np.ndarray]:
+def trie_arrays(words: Iterable[str] | dict[str, int]) -> dict[str, np.ndarray]:
     """A prefix trie of words over ``LETTERS`` + apostrophe: for each node but the root, its
-    parent and the symbol leading to it, and whether a word ends there."""
+    parent and the symbol leading to it, whether a word ends there, and that word's
+    syllables (``words`` may map each word to them; else 0: unknown)."""
     alphabet = LETTERS + APOSTROPHE
+    counts = words if isinstance(words, dict) else dict.fromkeys(words, 0)
     children: list[dict[str, int]] = [{}]
-    parent, symbol, end = [-1], [-1], [False]
-    for word in sorted(set(words)):
+    parent, symbol, end, syll = [-1], [-1], [False], [0]
+    for word in sorted(counts):
         if not word or any(c not in alphabet for c in word):
             continue
         node = 0
@@ -139,7 +143,9 @@ def trie_arrays(words: Iterable[str]) -> dict[str, np.ndarray]:
                 parent.append(node)
                 symbol.append(alphabet.index(c))
                 end.append(False)
+                syll.append(0)
             node = nxt
         end[node] = True
+        syll[node] = counts[word]
     return {"parent": np.array(parent, dtype=np.int32), "symbol": np.array(symbol, dtype=np.int8),
-            "end": np.array(end, dtype=bool)}
+            "end": np.array(end, dtype=bool), "syllables": np.array(syll, dtype=np.uint8)}
