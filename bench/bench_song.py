@@ -114,7 +114,7 @@ def late_lines(sent: list[tuple[float, bytes]], tolerance: float = 0.05) -> list
     return late
 
 
-def run_song_timing(model: Path, lines: int) -> tuple[float, int, int]:
+def run_song_timing(model: Path, lines: int, *extra: str) -> tuple[float, int, int]:
     """Start ``run --bpm 240`` (songs) against a UDP socket; return seconds from process start
     to the first line, datagrams received, and lines that left Sonic Pi waiting."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -123,7 +123,7 @@ def run_song_timing(model: Path, lines: int) -> tuple[float, int, int]:
         t0 = time.monotonic()
         proc = subprocess.Popen(bridge_cmd(
             "run", "--model", str(model), "--bpm", str(BPM), "--lines", str(lines), "--seed", "1",
-            "--port", str(sock.getsockname()[1]), "--control-port", "0"),
+            "--port", str(sock.getsockname()[1]), "--control-port", "0", *extra),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         sent: list[tuple[float, bytes]] = []
         try:
@@ -252,6 +252,9 @@ def main() -> None:
     print(f"\nrun (songs) at {BPM:g} bpm, {args.run_lines} lines: first line {first:.2f} s after "
           f"process start (target <= 0.5); {got} datagrams; lines that left Sonic Pi waiting: "
           f"{late}   target 0")
+    free = run_song_timing(args.model, 1, "--no-song")[0]
+    print(f"  baseline, same run: run --no-song (free lines) first line {free:.2f} s; songs / "
+          f"free {first / free:.2f}")
 
     gen = subprocess.run(bridge_cmd("generate", "-n", "400", "--seed", "1", "--model",
                                     str(args.model)), capture_output=True, text=True,

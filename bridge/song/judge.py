@@ -3,8 +3,8 @@ ending (word, mark and newline, in one batch) plus the word model's log-probabil
 whole line up to its end, normalised as SLOR over words.
 
 SLOR (syntactic log-odds ratio) is (log p(line) - log p_unigram(line)) / words: a line is not
-rewarded for being short or for using only common words. log p(line) is the mean of the two
-models' totals; the word model also predicts the end of the line, so an ending that cannot
+rewarded for being short or for using only common words. Here half the unigram term is taken
+off (``UNIGRAM_WEIGHT``), and log p(line) is the mean of the two models' totals; the word model also predicts the end of the line, so an ending that cannot
 close a line ("the storm they warning") loses to one that can.
 """
 
@@ -18,6 +18,9 @@ from bridge.model.gru import GruModel, Stepper, log_softmax
 from bridge.model.vocab import Vocabulary
 from bridge.model.wordlm import WordModel, tokenize
 
+#: How much of the unigram log-probability SLOR takes off (1: plain SLOR, which rewards rare
+#: words; half keeps lines from leaning on common words without pulling in odd rare endings).
+UNIGRAM_WEIGHT = 0.5
 #: A line that opens on the same word as an earlier line of its song loses this much, per
 #: earlier line (repeated openings, above all "And", are what a listener tires of).
 REPEAT_OPENING = 0.6
@@ -58,7 +61,7 @@ def word_scores(judge: WordModel | None, texts: list[str], openings: dict[str, i
     total = judge.score_ids(ids)
     uni = judge.logp[0]
     base = np.array([uni[i].sum() for i in ids])
-    return (total - base) / n - np.array([opening_penalty(t, openings) for t in toks])
+    return (total - UNIGRAM_WEIGHT * base) / n - np.array([opening_penalty(t, openings) for t in toks])
 
 
 def opening_penalty(tokens: list[str], openings: dict[str, int]) -> float:
@@ -98,7 +101,7 @@ def judge_lines(model: GruModel, vocab: Vocabulary, judge: WordModel | None,
         wids = [judge.ids_of(t) for t in toks]
         word_total = judge.score_ids(wids)
         base = np.array([judge.logp[0][i].sum() for i in wids])
-        score = (0.5 * char_total + 0.5 * word_total - base) / words
+        score = (0.5 * char_total + 0.5 * word_total - UNIGRAM_WEIGHT * base) / words
     else:
         score = char_total / words
     score -= np.array([opening_penalty(t, openings) for t in toks])

@@ -39,7 +39,7 @@ CANDIDATES = 32
 ENDED = 0.85
 #: Rhyme words offered to each cut: for the first line of a rhyme (several words per sound,
 #: random sounds), and for a line that answers one.
-HEAD_WORDS, PARTNER_WORDS = 24, 16
+HEAD_WORDS, PARTNER_WORDS = 40, 40
 #: (cut, word) pairs the char model scores whole, chosen by the word model.
 JUDGED = 40
 #: Scale of the Gumbel noise added to the final scores: the line is drawn among the best

@@ -96,17 +96,17 @@ def arpa_arrays(arpa: str) -> dict[str, np.ndarray]:
         key_ids = np.array([[ids[w] for w in ws] for ws, _, _ in rows], dtype=np.int64)
         keys = pack(key_ids.reshape(len(rows), n))
         logp = np.array([lp for _, lp, _ in rows]) * LN10
-        bow = np.array([b for _, _, b in rows]) * LN10
+        bows = np.array([b for _, _, b in rows]) * LN10
         if n == 1:  # every word of the vocabulary, by id; <unk> gets the floor if absent
-            full_lp = np.full(len(vocab), min(logp.min(), -20.0))
+            full_lp = np.full(len(vocab), min(float(logp.min()), -20.0))
             full_bow = np.zeros(len(vocab))
-            full_lp[keys], full_bow[keys] = logp, bow
-            keys, logp, bow = np.arange(len(vocab), dtype=np.int64), full_lp, full_bow
+            full_lp[keys], full_bow[keys] = logp, bows
+            keys, logp, bows = np.arange(len(vocab), dtype=np.int64), full_lp, full_bow
         order_ = np.argsort(keys)
         out[f"keys{n}"] = keys[order_]
         out[f"logp{n}"] = np.maximum(logp[order_], -99.0).astype(np.float32)
         if n < top:
-            out[f"bow{n}"] = bow[order_].astype(np.float32)
+            out[f"bow{n}"] = bows[order_].astype(np.float32)
     if len(vocab) >= 1 << BITS:
         raise ValueError(f"vocabulary too large for {BITS}-bit ids: {len(vocab)}")
     return out
@@ -115,8 +115,10 @@ def arpa_arrays(arpa: str) -> dict[str, np.ndarray]:
 def save_npz(path: Path, arrays: dict[str, np.ndarray], compress: bool = True) -> None:
     """Write arrays to an npz atomically (no pickle); uncompressed loads faster."""
     def write(tmp: str) -> None:
-        save = np.savez_compressed if compress else np.savez
-        save(tmp, **arrays)  # type: ignore[operator]
+        if compress:
+            np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
+        else:
+            np.savez(tmp, **arrays)  # type: ignore[arg-type]
 
     write_atomic(path, write, suffix=".npz")
     path.chmod(0o644)
