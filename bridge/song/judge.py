@@ -4,8 +4,9 @@ whole line up to its end, normalised as SLOR over words.
 
 SLOR (syntactic log-odds ratio) is (log p(line) - log p_unigram(line)) / words: a line is not
 rewarded for being short or for using only common words. Here half the unigram term is taken
-off (``UNIGRAM_WEIGHT``), and log p(line) is the mean of the two models' totals; the word model also predicts the end of the line, so an ending that cannot
-close a line ("the storm they warning") loses to one that can.
+off (``UNIGRAM_WEIGHT``), and log p(line) is the mean of the two models' totals; the word
+model also predicts the end of the line, so an ending that cannot close a line ("the storm
+they warning") loses to one that can.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def word_scores(judge: WordModel | None, texts: list[str], openings: dict[str, i
     total = judge.score_ids(ids)
     uni = judge.logp[0]
     base = np.array([uni[i].sum() for i in ids])
-    return (total - UNIGRAM_WEIGHT * base) / n - np.array([opening_penalty(t, openings) for t in toks])
+    repeats = np.array([opening_penalty(t, openings) for t in toks])
+    return (total - UNIGRAM_WEIGHT * base) / n - repeats
 
 
 def opening_penalty(tokens: list[str], openings: dict[str, int]) -> float:
