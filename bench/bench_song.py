@@ -273,9 +273,9 @@ def main() -> None:
             print(f"(not found: {path})")
     print("\ntext                               couplets that rhyme   next/next-but-one   "
           "real-word rate")
-    for name, texts in table:
-        couplets, near = couplet_rates(texts)
-        flat = [line for st in texts for line in st]
+    for name, stanzas_ in table:
+        couplets, near = couplet_rates(stanzas_)
+        flat = [line for st in stanzas_ for line in st]
         print(f"  {name:32s} {couplets:10.3f}   {near:17.3f}   {real_word_rate(flat, words):14.3f}")
     if "lyrics_train.txt" not in texts or "lyrics_heldout.txt" not in texts:
         return

@@ -52,19 +52,28 @@ def sound_of(phones: str) -> str:
 @lru_cache(maxsize=1)
 def book_entries() -> dict[str, tuple[str, ...]]:
     """The rhyme book file: word -> its pronunciations."""
+    return _read_book()[0]
+
+
+@lru_cache(maxsize=1)
+def _read_book() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """The rhyme book file (``word<TAB>phones;phones<TAB>sound;sound`` per line): each word's
+    pronunciations and rhyme sounds."""
     try:
         text = (resources.files("bridge.song") / RHYMEBOOK).read_text(encoding="utf-8")
     except OSError as e:
         raise BridgeError(f"the rhyme book {RHYMEBOOK} cannot be read ({e}); reinstall "
                           "lyricbridge") from None
-    out: dict[str, tuple[str, ...]] = {}
+    prons: dict[str, tuple[str, ...]] = {}
+    sounds: dict[str, tuple[str, ...]] = {}
     for n, line in enumerate(text.splitlines(), 1):
-        word, _, prons = line.partition("\t")
-        if not _WORD.fullmatch(word) or not prons:
+        parts = line.split("\t")
+        if len(parts) != 3 or not _WORD.fullmatch(parts[0]) or not parts[1] or not parts[2]:
             raise BridgeError(f"the rhyme book {RHYMEBOOK} is damaged at line {n} "
                               f"({line[:40]!r}); reinstall lyricbridge")
-        out[word] = tuple(prons.split(";"))
-    return out
+        prons[parts[0]] = tuple(parts[1].split(";"))
+        sounds[parts[0]] = tuple(parts[2].split(";"))
+    return prons, sounds
 
 
 @lru_cache(maxsize=256)
@@ -147,12 +156,16 @@ class RhymeBook:
                  rng: np.random.Generator | None = None) -> None:
         chars = set(alphabet)
         self.rng = rng if rng is not None else np.random.default_rng()
-        entries = book_entries()
+        entries, book_sounds = _read_book()
         families: dict[str, list[str]] = {}
+        spellable = re.compile("[" + re.escape("".join(sorted(chars))) + "]+") if chars \
+            else None
         for word in entries if words is None else (word_key(w) for w in words):
-            if not word or blocked_words(word) or not set(word) <= chars:
+            if not word or spellable is None or not spellable.fullmatch(word) \
+                    or blocked_words(word):
                 continue
-            for sound in rhyme_sounds(word):
+            known = book_sounds.get(word)
+            for sound in known if known is not None else rhyme_sounds(word):
                 families.setdefault(sound, []).append(word)
         self.families = {s: tuple(dict.fromkeys(ws)) for s, ws in families.items()
                          if len(ws) > 2 or (len(ws) == 2 and not homophones(*ws))}

@@ -4,7 +4,8 @@ Words come from the frequency list (``wordfreq``, English), must be in the CMU P
 Dictionary (every pronunciation, through ``pronouncing``), be used by the corpus at least
 ``MIN_CORPUS`` times, pass the clean filter and not be a word no line ends on (articles,
 prepositions, conjunctions). A word is kept when one of its rhyme sounds is shared by another
-kept word that is not its homophone. The file is ``word<TAB>phones;phones...`` per line.
+kept word that is not its homophone. The file is ``word<TAB>phones;...<TAB>sound;...`` per
+line.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def build_rhymebook(corpus_counts: Counter[str]) -> Built:
         if len(ok) >= 2:
             keep |= ok
             sounds += 1
-    lines = [f"{w}\t{';'.join(prons[w])}" for w in sorted(keep)]
+    lines = [f"{w}\t{';'.join(prons[w])}\t"
+             f"{';'.join(sorted({sound_of(p) for p in prons[w]} - {''}))}" for w in sorted(keep)]
     return Built("\n".join(lines) + "\n", len(keep), sounds)
 
 
