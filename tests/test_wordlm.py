@@ -149,3 +149,12 @@ def test_songs_spell_only_words_of_the_shipped_trie(shipped: LyricModel) -> None
                 node = int(trie.table[node, "abcdefghijklmnopqrstuvwxyz'".index(c)])
                 assert node >= 0, (word, line)
             assert trie.end[node], (word, line)
+
+
+def test_seen_runs_find_lines_copied_from_training(shipped: LyricModel) -> None:
+    judge, _ = word_files(shipped.path)
+    assert judge is not None
+    copied = judge.ids_of(tokenize("I will sing you a song of the sea"))
+    scrambled = judge.ids_of(tokenize("sea the of song a you sing will I"))
+    runs = judge.seen_runs([copied, scrambled])
+    assert runs[0] >= 9 and runs[1] <= 4

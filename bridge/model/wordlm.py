@@ -47,6 +47,8 @@ class WordModel:
         self.ids = {w: i for i, w in enumerate(words)}
         self.order = len(keys)
         self.keys, self.logp, self.bow = keys, logp, bow
+        self.last_hits = np.zeros(0, dtype=bool)
+        self.last_owner = np.zeros(0, dtype=np.int64)
 
     @classmethod
     def load(cls, path: Path) -> WordModel:
@@ -71,18 +73,35 @@ class WordModel:
             if seqs else np.zeros(0, dtype=np.int64)
         windows = np.concatenate([np.lib.stride_tricks.sliding_window_view(
             np.asarray(s, dtype=np.int64), n) for s in seqs]) if seqs else np.zeros((0, n))
-        total = self._window_logp(windows)
+        total, self.last_hits = self._window_logp(windows)
+        self.last_owner = owner
         return np.bincount(owner, weights=total, minlength=len(lines))
 
-    def _window_logp(self, w: np.ndarray) -> np.ndarray:
-        """log p(last word | the words before it) for each row of ``n`` ids (back-off)."""
+    def seen_runs(self, lines: list[list[int]], end: bool = True) -> np.ndarray:
+        """For each line, the longest run of consecutive words whose top-order n-grams were
+        all seen in training (a line copying the training text has a long one)."""
+        self.score_ids(lines, end)
+        out = np.zeros(len(lines), dtype=np.int64)
+        run, prev = 0, -1
+        for who, hit in zip(self.last_owner.tolist(), self.last_hits.tolist(), strict=True):
+            run = run + 1 if hit and who == prev else (1 if hit else 0)
+            prev = who
+            out[who] = max(out[who], run + self.order - 1 if run else 0)
+        return out
+
+    def _window_logp(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """log p(last word | the words before it) for each row of ``n`` ids (back-off), and
+        whether the whole n-gram was seen."""
         n = self.order
         result = np.zeros(len(w))
         done = np.zeros(len(w), dtype=bool)
         backoff = np.zeros(len(w))
+        top = np.zeros(len(w), dtype=bool)
         for k in range(n, 0, -1):  # the n-gram of order k ends at the last word
             gram = w[:, n - k:]
             found, at = self._find(k, gram)
+            if k == n:
+                top = found.copy()
             hit = found & ~done
             result[hit] = self.logp[k - 1][at[hit]] + backoff[hit]
             done |= found
@@ -92,7 +111,7 @@ class WordModel:
                 backoff[add] += self.bow[k - 2][cat[add]]
         unknown = ~done  # an id outside the unigrams cannot happen; <unk> is a unigram
         result[unknown] = self.logp[0][UNK] + backoff[unknown]
-        return result
+        return result, top
 
     def _find(self, k: int, gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if k == 1:

@@ -27,6 +27,11 @@ UNIGRAM_WEIGHT = 0.5
 REPEAT_OPENING = 0.6
 
 
+#: A line whose tokens (with its start and end) run this long through n-grams all seen in
+#: training is likely copied from it; each token beyond loses this much.
+SEEN_RUN, BORROWED = 6, 0.25
+
+
 @dataclass
 class Ending:
     """A line's cut (prefix, its char log-prob and model state) and a word to end it with."""
@@ -104,6 +109,7 @@ def judge_lines(model: GruModel, vocab: Vocabulary, judge: WordModel | None,
         word_total = judge.score_ids(wids)
         base = np.array([judge.logp[0][i].sum() for i in wids])
         score = (0.5 * char_total + 0.5 * word_total - UNIGRAM_WEIGHT * base) / words
+        score -= BORROWED * np.maximum(0, judge.seen_runs(wids) - SEEN_RUN + 1)
     else:
         score = char_total / words
     score -= np.array([opening_penalty(t, openings) for t in toks])
