@@ -263,9 +263,9 @@ def test_song_source_starts_a_new_song_when_it_leads_again() -> None:
     source = SongSource(make)
     source.resume(())  # the first leader: no break, the song from its start
     first, _ = source.line_at(0)
-    assert (first.section, first.index) == ("verse", 0) and first.title
+    assert (first.section, first.index) == ("verse", 0)
     second, _ = source.line_at(1)
-    assert (second.section, second.index) == ("verse", 1)
+    assert (second.section, second.index) == ("verse", 1) and second.title
     source.resume(("a line sung by someone else",))  # it leads again later
     assert made == [None, "a line sung by someone else\n"]  # a fresh song, primed
     assert source.line_at(2)[0] == ""  # a stanza break first

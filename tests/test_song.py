@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import string
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -20,7 +21,15 @@ from bridge.song.plan import (
     parse_syllables,
     write_song,
 )
-from bridge.song.rhyme import RhymeBook, lines_rhyme, rhyme_sound, rhymes
+from bridge.song.rhyme import (
+    RhymeBook,
+    homophones,
+    lines_rhyme,
+    pronunciations,
+    rhyme_sound,
+    rhyme_sounds,
+    rhymes,
+)
 from bridge.song.songlines import SongComposer
 from bridge.song.writer import SongLineWriter
 from bridge.stream.commands import COMMAND_NAMES, Command
@@ -35,7 +44,8 @@ LOWER = string.ascii_lowercase
 
 @pytest.mark.parametrize("a,b", [("day", "way"), ("love", "above"), ("night", "light"),
                                  ("morning", "warning"), ("water", "daughter"),
-                                 ("Mountain,", "fountain.")])
+                                 ("Mountain,", "fountain."), ("again", "rain"),
+                                 ("again", "ten")])
 def test_known_pairs_rhyme(a: str, b: str) -> None:
     assert rhymes(a, b) and rhymes(b, a)
 
@@ -52,6 +62,18 @@ def test_the_same_word_is_no_rhyme() -> None:
     assert not lines_rhyme("We sang all day,", "and slept all day.")
 
 
+@pytest.mark.parametrize("a,b", [("see", "sea"), ("new", "knew"), ("night", "knight"),
+                                 ("right", "write"), ("Rose,", "rows")])
+def test_homophones_are_no_rhyme(a: str, b: str) -> None:
+    assert homophones(a, b) and not rhymes(a, b) and not rhymes(b, a)
+
+
+def test_every_pronunciation_counts() -> None:
+    assert len(pronunciations("again")) >= 2
+    assert rhyme_sounds("again") == {"EH N", "EY N"}
+    assert not rhymes("again", "gain") or rhymes("rain", "gain")
+
+
 def test_an_unknown_word_rhymes_with_nothing() -> None:
     assert rhyme_sound("florbix") is None
     assert not rhymes("florbix", "florbix")
@@ -66,20 +88,31 @@ def test_rhyme_sound_starts_at_the_last_stressed_vowel() -> None:
 
 def test_rhyme_book_keeps_clean_spellable_words_with_partners() -> None:
     book = RhymeBook(LOWER, words=["bell", "hell", "well", "tell", "café", "day", "florbix"])
-    assert book.partners("shell") == ["bell", "well", "tell"]  # never the blocked "hell"
-    assert book.partners("well") == ["bell", "tell"]  # never the word itself
-    assert book.partners("shell", exclude=["tell"]) == ["bell", "well"]
-    assert "day" not in {w for ws in book.families.values() for w in ws}  # no partner
+    assert set(book.partners("shell")) == {"bell", "well", "tell"}  # never the blocked "hell"
+    assert set(book.partners("well")) == {"bell", "tell"}  # never the word itself
+    assert set(book.partners("shell", exclude=["tell"])) == {"bell", "well"}
+    assert "day" not in book.words  # no partner
     assert RhymeBook("bel", words=["bell", "well"]).families == {}  # cannot spell "well"
+    # Homophones alone make no rhyme sound; with a third word they are never partners.
+    assert RhymeBook(LOWER, words=["see", "sea"]).families == {}
+    both = RhymeBook(LOWER, words=["see", "sea", "tree"])
+    assert set(both.partners("see")) == {"tree"}
 
 
-def test_shipped_rhyme_book_has_many_sounds_and_no_blocked_word() -> None:
-    book = RhymeBook(LOWER)
-    words = [w for ws in book.families.values() for w in ws]
-    assert len(book.sounds(3)) >= 30
-    assert not blocked_words(" ".join(words))
+def test_shipped_rhyme_book_is_large_clean_spellable_and_random() -> None:
+    chars = LyricModel(default_model_dir()).vocab.chars
+    book = RhymeBook(chars, rng=np.random.default_rng(1))
+    assert len(book.words) >= 1500 and len(book.sounds()) >= 150
+    assert not blocked_words(" ".join(book.words))
+    assert all(set(w) <= set(chars) for w in book.words)
     for sound, family in book.families.items():
-        assert all(rhyme_sound(w) == sound for w in family)
+        assert all(sound in rhyme_sounds(w) for w in family)
+    assert any(len(pronunciations(w)) > 1 for w in book.words)
+    orders = {tuple(book.partners("day")) for _ in range(5)}
+    assert len(orders) > 1 and all(len(o) >= 20 for o in orders)  # several words, shuffled
+    heads = book.heads(2, limit=20)
+    assert len(heads) == 20 and len({rhyme_sound(w) for w in heads}) >= 10
+    assert all(len(book.partners(w)) >= 2 for w in heads)
 
 
 # ----- the plan ---------------------------------------------------------------------------
@@ -93,8 +126,10 @@ def test_form_and_scheme_parsing() -> None:
     assert schemes == {"verse": "ABCB", "chorus": "AAAA", "bridge": "ABCB"}
     assert parse_schemes(["XAXA"]) == dict.fromkeys(("verse", "chorus", "bridge"), "XAXA")
     assert parse_schemes([], 6)["verse"] == "AABBCC"
-    assert default_scheme("chorus", 2) == "AA"
-    for bad in (["AAB"], ["solo=AABB"], ["verse=AA1B"]):
+    assert default_scheme("chorus", 2) == "A*" and default_scheme("chorus", 4) == "ABB*"
+    assert default_scheme("verse", 2) == "AA"
+    assert parse_schemes(["chorus=AB*B"])["chorus"] == "AB*B"
+    for bad in (["AAB"], ["solo=AABB"], ["verse=AA1B"], ["*ABA"]):
         with pytest.raises(InputError, match="--scheme|rhyme scheme"):
             parse_schemes(bad)
     assert parse_syllables("4-12") == (4, 12)
@@ -112,7 +147,7 @@ def test_write_song_follows_the_scheme_and_repeats_the_chorus() -> None:
     """With a plain line function: the plan asks for the right rhymes in the right order."""
     calls: list[tuple[str | None, int]] = []
     words = iter(["day", "way", "night", "light", "sun", "fun", "rain", "again", "sky",
-                  "high", "moon", "soon"])
+                  "high", "moon"])
 
     def line(rhyme_with: str | None, start: int, used: frozenset[str]) -> tuple[str, str]:
         calls.append((rhyme_with, start))
@@ -121,14 +156,18 @@ def test_write_song_follows_the_scheme_and_repeats_the_chorus() -> None:
         return f"Line {len(calls)} ends with {word},", word
 
     song = write_song(Plan(), line)
-    # The chorus's first line (the title), verse 1 (AABB), the rest of the chorus (ABAB),
-    # then verse 2.
-    assert calls[:5] == [(None, 1), (None, 1), ("way", 0), (None, 1), ("light", 0)]
-    assert calls[5:8] == [(None, 1), ("day", 0), ("fun", 0)]
-    assert calls[8:] == [(None, 1), ("sky", 0), (None, 1), ("moon", 0)]
+    # The first line sung, the chorus's first line (the title, free: ABB*), the rest of
+    # verse 1 (AABB), the rest of the chorus (its last line repeats the title), then verse 2.
+    assert calls[:5] == [(None, 1), (None, 0), ("day", 0), (None, 1), ("light", 0)]
+    assert calls[5:7] == [(None, 1), ("fun", 0)]
+    assert calls[7:] == [(None, 1), ("again", 0), (None, 1), ("high", 0)]
     assert [s.section for s in song.stanzas] == ["verse", "chorus", "verse", "chorus"]
     assert song.stanzas[1] == song.stanzas[3]
-    assert song.title == "Line 1 ends with day"
+    assert song.title == "Line 2 ends with way"
+    chorus = song.stanzas[1].lines
+    assert chorus[0] == chorus[3] and len(set(chorus)) == 3  # the refrain
+    assert song.endings() == {"day", "way", "night", "light", "sun", "fun", "rain", "again",
+                              "sky", "high", "moon"}
     lyrics = list(song.lyrics())
     assert len(lyrics) == 16 + 3 and [x.text for x in lyrics].count("") == 3
     assert {x.title for x in lyrics} == {song.title}
@@ -152,16 +191,17 @@ def test_songs_rhyme_repeat_and_are_reproducible(model: LyricModel) -> None:
     assert song != compose(model, 12).write()
     assert song.stanzas[1] == song.stanzas[3] and song.stanzas[1].section == "chorus"
     assert song.title and song.stanzas[1].lines[0].startswith(song.title)
+    assert song.stanzas[1].lines[-1] == song.stanzas[1].lines[0]  # the refrain
     pairs = ok = 0
     counts = []
     for stanza in song.stanzas:
         for i, a in enumerate(stanza.scheme):
             counts.append(len(syllabify_line(stanza.lines[i])))
             for j in range(i + 1, len(stanza.scheme)):
-                if a != "X" and stanza.scheme[j] == a:
+                if a not in "X*" and stanza.scheme[j] == a:
                     pairs += 1
                     ok += lines_rhyme(stanza.lines[i], stanza.lines[j])
-    assert pairs == 8 and ok >= 7, song.text()
+    assert pairs == 6 and ok >= 5, song.text()
     assert sum(4 <= c <= 12 for c in counts) >= 15, counts
 
 
@@ -188,8 +228,12 @@ def test_song_json_schema() -> None:
         assert row["syllables"] and set(row["syllables"][0]) == {
             "text", "word", "word_index", "stress", "beat", "beats", "mark"}
     assert [r["stanza"] for r in rows] == [0] * 4 + [1] * 4 + [2] * 4
-    assert "".join(r["rhyme"] for r in rows) == "ABAB" + "ABCB" + "ABAB"
+    assert "".join(r["rhyme"] for r in rows) == "ABB*" + "ABCB" + "ABB*"
     assert [r["line"] for r in rows[:4]] == [r["line"] for r in rows[8:]]
+    assert rows[0]["line"] == rows[3]["line"]
+    other = runner.invoke(cli, ["song", "--seed", "2", "--json", "--scheme", "chorus=ABAB"])
+    chorus = [json.loads(line) for line in other.output.splitlines()][4:8]
+    assert "".join(r["rhyme"] for r in chorus) == "ABAB" and chorus[0]["line"] != chorus[3]["line"]
     assert {r["section"] for r in rows[4:8]} == {"verse"}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from bridge.errors import InputError
@@ -73,6 +75,8 @@ class LineWriter:
         self.sampler = sampler
         self.max_chars = max_chars
         self.newline = sampler.vocab.id_of("\n") if "\n" in sampler.vocab else None
+        #: The model directory the writer came from (its word files are found there).
+        self.model_dir: Path | None = None
         self.prime(seed_text)
 
     def prime(self, text: str) -> None:

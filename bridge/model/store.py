@@ -138,8 +138,24 @@ class LyricModel:
             top_k=self.sampling.get("top_k", 0) if top_k is None else top_k,
             seed=seed,
         )
-        return LineWriter(
+        writer = LineWriter(
             sampler,
             seed_text=self.sampling.get("seed_text", "\n") if seed_text is None else seed_text,
             max_chars=int(self.sampling.get("max_line_chars", 120)),
         )
+        writer.model_dir = self.path
+        return writer
+
+
+def word_files(path: Path | None) -> tuple[Any, Any]:
+    """The word model and the word trie of a model directory (each falls back to the shipped
+    model's when the directory has none; None when neither has it). A damaged file is a
+    ModelError that names it."""
+    from bridge.model.wordlm import WORDLM_FILE, WordModel
+    from bridge.model.wordmask import WORDS_FILE, WordTrie
+
+    dirs = [d for d in (path, default_model_dir()) if d is not None]
+    found = [next((d / f for d in dirs if (d / f).is_file()), None)
+             for f in (WORDLM_FILE, WORDS_FILE)]
+    return (WordModel.load(found[0]) if found[0] else None,
+            WordTrie.load(found[1]) if found[1] else None)

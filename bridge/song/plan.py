@@ -2,8 +2,9 @@
 
 The plan says what to write: the form (default ``verse chorus verse chorus``), lines per
 stanza, a rhyme scheme per section (letters: lines with the same letter rhyme; ``X`` needs
-not), and the syllables a line may have. The chorus is written once, first, and sung again
-word for word every time it returns; its first line is the song's title.
+not; ``*`` repeats the stanza's first line word for word), and the syllables a line may have.
+The chorus is written once and sung again word for word every time it returns; its first line
+is the song's title, and by default its last line too (a refrain).
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ DEFAULT_FORM = ("verse", "chorus", "verse", "chorus")
 DEFAULT_LINES = 4
 DEFAULT_SYLLABLES = (5, 10)
 #: Default schemes for four lines; longer or shorter stanzas extend or cut the pattern.
-DEFAULT_SCHEMES = {"verse": "AABB", "chorus": "ABAB", "bridge": "ABCB"}
-_PATTERNS = {"verse": "AABBCCDDEEFF", "chorus": "ABABCDCDEFEF", "bridge": "ABCBDEFEGHIH"}
+DEFAULT_SCHEMES = {"verse": "AABB", "chorus": "ABB*", "bridge": "ABCB"}
+_PATTERNS = {"verse": "AABBCCDDEEFF", "chorus": "ABBCCDDEEFF", "bridge": "ABCBDEFEGHIH"}
 MIN_LINES, MAX_LINES = 2, 12
 #: The free letter: a line marked X needs not rhyme with anything.
 FREE = "X"
+#: The refrain mark: the line repeats its stanza's first line word for word.
+REFRAIN = "*"
 
 
 def parse_form(text: str | Iterable[str]) -> tuple[str, ...]:
@@ -40,20 +43,25 @@ def parse_form(text: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def default_scheme(section: str, lines: int) -> str:
-    """The default scheme of a section for stanzas of ``lines`` lines."""
-    scheme = _PATTERNS[section][:lines]
+    """The default scheme of a section for stanzas of ``lines`` lines (the chorus closes on
+    its first line)."""
+    refrain = section == "chorus"
+    body = lines - 1 if refrain else lines
+    scheme = _PATTERNS[section][:body]
     # A letter without a partner is free (like X); a stanza with no pair at all rhymes AA.
     paired = any(scheme.count(c) > 1 for c in scheme)
-    return scheme if paired else "AA" + FREE * (lines - 2)
+    if not paired:
+        scheme = ("AA" + FREE * (body - 2))[:body] if body >= 2 else "A" * body
+    return scheme + REFRAIN * refrain
 
 
 def check_scheme(scheme: str, lines: int) -> str:
     """A scheme of ``lines`` letters A-Z (upper case), else InputError."""
     s = scheme.strip().upper()
-    if not re.fullmatch("[A-Z]+", s) or len(s) != lines:
+    if not re.fullmatch(r"[A-Z][A-Z*]*", s) or len(s) != lines:
         raise InputError(f"bad rhyme scheme {scheme!r}: give {lines} letters A-Z, one per line "
-                         f"of a stanza (same letter: rhyme; {FREE}: free), e.g. AABB, ABAB, "
-                         "ABCB, AAAA")
+                         f"of a stanza (same letter: rhyme; {FREE}: free; {REFRAIN} after the "
+                         "first: repeat the first line), e.g. AABB, ABAB, ABB*, AAAA")
     return s
 
 
@@ -110,6 +118,10 @@ class Plan:
         first_chorus = self.form.index("chorus") if "chorus" in self.form else -1
         return [first_chorus if s == "chorus" else i for i, s in enumerate(self.form)]
 
+    def is_title(self, stanza: int, index: int) -> bool:
+        """Whether a stanza's line is the song's title (the first chorus's first line)."""
+        return index == 0 and "chorus" in self.form and stanza == self.form.index("chorus")
+
     def write_order(self) -> list[int]:
         """Indexes of the stanzas to write, the chorus first (it holds the title)."""
         unique = list(dict.fromkeys(self.stanzas()))
@@ -144,6 +156,12 @@ class Song:
         """The song as text: a blank line between stanzas."""
         return "\n\n".join("\n".join(s.lines) for s in self.stanzas) + "\n"
 
+    def endings(self) -> set[str]:
+        """The words its lines end on."""
+        found = (re.findall(r"[a-z]+(?:'[a-z]+)*", line.lower()) for s in self.stanzas
+                 for line in s.lines)
+        return {words[-1] for words in found if words}
+
 
 #: Writes one line: (rhyme_with, start_rhyme, used endings) -> (text, last word).
 LineFn = Callable[[str | None, int, frozenset[str]], tuple[str, str]]
@@ -153,7 +171,11 @@ def write_stanza(section: str, scheme: str, write_line: LineFn,
                  used: set[str]) -> Iterator[str]:
     """Write a stanza line by line (yielding each), rhyming the lines that share a letter."""
     first: dict[str, str] = {}
+    opening = ""
     for i, letter in enumerate(scheme):
+        if letter == REFRAIN:
+            yield opening
+            continue
         if letter == FREE:
             text, word = write_line(None, 0, frozenset(used))
         elif letter in first:
@@ -163,19 +185,21 @@ def write_stanza(section: str, scheme: str, write_line: LineFn,
             text, word = write_line(None, later, frozenset(used))
             first[letter] = word
         used.add(word)
+        opening = opening or text
         yield text
 
 
 def write_song(plan: Plan, write_line: LineFn,
-               on_line: Callable[[int, int, str], None] | None = None) -> Song:
+               on_line: Callable[[int, int, str], None] | None = None,
+               avoid: frozenset[str] = frozenset()) -> Song:
     """Write a song to a plan; ``on_line(stanza, index, text)`` hears each line as written
-    (stanza: its index in the form).
+    (stanza: its index in the form). No line ends on a word of ``avoid``.
 
-    The chorus's first line (the title) comes first; when the song does not open with the
-    chorus, the first stanza sung is written next, then the rest of the chorus, so the
-    first line to sing is ready early.
+    When the song does not open with the chorus, the first line sung is written first, then
+    the chorus's first line (the title), then the rest of the first stanza and of the chorus,
+    so the first line to sing is ready early.
     """
-    used: set[str] = set()
+    used: set[str] = set(avoid)
     order = plan.write_order()
     stanzas = {n: write_stanza(plan.form[n], plan.schemes[plan.form[n]], write_line, used)
                for n in order}
@@ -183,8 +207,8 @@ def write_song(plan: Plan, write_line: LineFn,
     opening = plan.stanzas()[0]
     if plan.form[order[0]] == "chorus" and opening != order[0]:
         rest = [n for n in order if n not in (order[0], opening)]
-        pulls = ([order[0]] + [opening] * plan.lines + [order[0]] * (plan.lines - 1)
-                 + [n for n in rest for _ in range(plan.lines)])
+        pulls = ([opening, order[0]] + [opening] * (plan.lines - 1)
+                 + [order[0]] * (plan.lines - 1) + [n for n in rest for _ in range(plan.lines)])
     lines: dict[int, list[str]] = {n: [] for n in order}
     for n in pulls:
         text = next(stanzas[n])

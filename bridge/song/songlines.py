@@ -5,27 +5,39 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 
 from bridge.model.limits import check_seed_text
 from bridge.model.sampling import LineWriter
+from bridge.model.store import word_files
+from bridge.model.wordmask import WordMask
 from bridge.song.plan import Plan, Song, write_song
 from bridge.song.rhyme import RhymeBook
 from bridge.song.sources import Lyric
-from bridge.song.writer import SongLineWriter
+from bridge.song.writer import CANDIDATES, SongLineWriter
 
 log = logging.getLogger(__name__)
 
 
-class SongComposer:
-    """Writes songs to a plan with a LineWriter, one continuous stream of model state."""
+#: Songs whose line endings the next song avoids.
+REMEMBERED_SONGS = 3
 
-    def __init__(self, writer: LineWriter, plan: Plan, candidates: int = 8,
+
+class SongComposer:
+    """Writes songs to a plan with a LineWriter, one continuous stream of model state; the
+    endings of the last few songs are not used again."""
+
+    def __init__(self, writer: LineWriter, plan: Plan, candidates: int = CANDIDATES,
                  clean: bool = True) -> None:
         self.writer = writer
         self.plan = plan
-        self.lines = SongLineWriter(writer, RhymeBook(writer.sampler.vocab.chars), candidates,
-                                    plan.syllables, clean=clean)
+        judge, trie = word_files(writer.model_dir)
+        vocab = writer.sampler.vocab
+        self.lines = SongLineWriter(
+            writer, RhymeBook(vocab.chars, rng=writer.sampler.rng), candidates, plan.syllables,
+            clean=clean, judge=judge, mask=WordMask(trie, vocab) if trie is not None else None)
+        self.recent: deque[frozenset[str]] = deque(maxlen=REMEMBERED_SONGS)
         self._seed_text: str | None = None
         self._lock = threading.Lock()
 
@@ -55,7 +67,11 @@ class SongComposer:
 
     def write(self, on_line: Callable[[int, int, str], None] | None = None) -> Song:
         """Write the next song."""
-        return write_song(self.plan, self._line, on_line)
+        self.lines.new_song()
+        avoid = frozenset().union(*self.recent)
+        song = write_song(self.plan, self._line, on_line, avoid)
+        self.recent.append(frozenset(song.endings()) - avoid)
+        return song
 
 
 class _Closed(Exception):
@@ -76,8 +92,10 @@ class SongLines:
         self.plan = composer.plan
         self.songs = songs
         self._cond = threading.Condition()
-        # Per song number: (stanza, i) -> text, and its title.
-        self._written: dict[int, dict[tuple[int, int], str]] = {}
+        # Per song number: (stanza, i) -> (text, the title as known when the line was
+        # written: a song's first line is written before its title, so it is sung with none),
+        # and its title.
+        self._written: dict[int, dict[tuple[int, int], tuple[str, str]]] = {}
         self._titles: dict[int, str] = {}
         self._finished = 0  # songs completely written
         self._failed = False
@@ -134,9 +152,9 @@ class SongLines:
                             raise _Closed
                         if song not in self._written:  # sung already (a chorus jump)
                             return
-                        self._written[song][(stanza, index)] = text
-                        if not self._titles[song]:
+                        if not self._titles[song] and self.plan.is_title(stanza, index):
                             self._titles[song] = text.strip().rstrip(",.;:!?-'\" ")
+                        self._written[song][(stanza, index)] = (text, self._titles[song])
                         self._cond.notify_all()
 
                 song = self.composer.write(heard)
@@ -198,5 +216,5 @@ class SongLines:
                 self._cond.wait()
             if self._failed:
                 return None
-            return Lyric(self._written[song][(stanza, index)], self.plan.form[stanza], index,
-                         self._titles[song])
+            text, title = self._written[song][(stanza, index)]
+            return Lyric(text, self.plan.form[stanza], index, title)

@@ -1,10 +1,13 @@
-"""Write song lines that rhyme by construction, with the model's own judgement of fluency.
+"""Write song lines that rhyme by construction, judged by the char model and a word model.
 
-For every line, K candidate lines are sampled together; each is cut before its last word,
-and the model scores, in one batch, every allowed ending (a word that rhymes where the
-scheme asks for a rhyme) after every cut. The best line by log-probability per character
+For every line, K candidate lines are sampled together, spelling only real words (a prefix
+trie masks the characters that cannot continue one). Each is cut before its last word; the
+ending words allowed there (the line's own word, or rhyme words from the book in random
+order) make (cut, word) pairs. The word model ranks every pair cheaply; the best few are
+scored whole (the char model's log-probability of the forced ending and newline, in one
+batch, plus the word model's, as SLOR over words: see ``bridge.song.judge``). The best line
 among those that meet the constraints (syllables, bars, clean and real words) is kept, and
-writing carries on from the model state *after* that line's chosen ending.
+writing carries on from the model state *after* that line's ending.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ import numpy as np
 
 from bridge.model.gru import Stepper, log_softmax
 from bridge.model.sampling import LineWriter
+from bridge.model.wordlm import WordModel, tokenize
+from bridge.model.wordmask import WordMask
 from bridge.song.clean import blocked_words
+from bridge.song.judge import Ending, judge_lines, word_scores
 from bridge.song.rhyme import RhymeBook, rhyme_sound, rhymes, word_key
 from bridge.syllables import load_dictionary, split_word, syllabify_line
 from bridge.syllables.rhythm import place_line
@@ -27,9 +33,19 @@ MAX_BARS = 3
 #: one would have too many syllables to sing).
 MIN_CHARS = 8
 MAX_CHARS = 72
-#: Cuts whose endings are chosen from every rhyme sound (the first line of a rhyme): the
-#: most fluent few, so the batch stays small.
-HEAD_CUTS = 4
+#: Candidate lines sampled together for each line.
+CANDIDATES = 32
+#: Sampling stops once this share of the candidates has ended (the longest few are dropped).
+ENDED = 0.85
+#: Rhyme words offered to each cut: for the first line of a rhyme (several words per sound,
+#: random sounds), and for a line that answers one.
+HEAD_WORDS, PARTNER_WORDS = 40, 40
+#: (cut, word) pairs the char model scores whole, chosen by the word model.
+JUDGED = 40
+#: Scale of the Gumbel noise added to the final scores: the line is drawn among the best
+#: few rather than always the single best, so the same favourite endings do not return in
+#: every song.
+CHOICE_NOISE = 0.3
 #: The last word of a line and what follows it (punctuation, closing quotes).
 _LAST = re.compile(r"(?<![^\s\"(])([A-Za-z]+(?:'[A-Za-z]+)*)([^A-Za-z]*)$")
 _TOKENS = re.compile(r"[a-z']+")
@@ -76,18 +92,27 @@ def word_syllables(word: str) -> int:
 class SongLineWriter:
     """Writes single lines with an ending drawn from a given set of words."""
 
-    def __init__(self, writer: LineWriter, book: RhymeBook, candidates: int = 8,
+    def __init__(self, writer: LineWriter, book: RhymeBook, candidates: int = CANDIDATES,
                  syllables: tuple[int, int] = (5, 10), max_bars: int = MAX_BARS,
-                 clean: bool = True) -> None:
+                 clean: bool = True, judge: WordModel | None = None,
+                 mask: WordMask | None = None) -> None:
         self.writer = writer
         self.clean = clean
         self.book = book
         self.k = candidates
         self.syllables = syllables
         self.max_bars = max_bars
+        self.judge = judge
+        self.mask = mask
         vocab = writer.sampler.vocab
         self.newline = vocab.id_of("\n")
         self.alphabet = set(vocab.chars)
+        #: Opening words of this song's lines so far (repeats are judged down).
+        self.openings: dict[str, int] = {}
+
+    def new_song(self) -> None:
+        """Forget the openings of the song before."""
+        self.openings = {}
 
     def cuts(self) -> list[Cut]:
         """K lines sampled in one batch from the writer's state, each cut before its last word."""
@@ -104,23 +129,33 @@ class SongLineWriter:
         states[0], hist[0] = stepper.state, logits
         rows = np.arange(k)
         open_rows = np.ones(k, dtype=bool)
+        nodes = self.mask.start(k, w.prefix) if self.mask is not None else None
         t = 0
         for t in range(steps):
+            logp = log_softmax(logits)
+            masked = logits
+            if nodes is not None and self.mask is not None:
+                masked = np.where(self.mask.allowed(nodes), logits, -np.inf)
             if t < MIN_CHARS:  # no empty or one-word lines: a newline is not allowed yet
-                logits[:, self.newline] = -np.inf
-            ids = sampler.sample(logits)
-            cum[t + 1] = cum[t] + log_softmax(logits)[rows, ids]
+                masked = masked.copy() if masked is logits else masked
+                masked[:, self.newline] = -np.inf
+            ids = sampler.sample(masked)
+            cum[t + 1] = cum[t] + logp[rows, ids]
             chars[:, t] = np.where(open_rows, ids, self.newline)
             open_rows &= ids != self.newline
+            if nodes is not None and self.mask is not None:
+                nodes = self.mask.advance(nodes, ids)
             logits = stepper.step(ids)
             states[t + 1], hist[t + 1] = stepper.state, logits
-            if not open_rows.any():
+            if open_rows.sum() <= k * (1 - ENDED):  # the rest would be too long to sing
                 break
         vocab = sampler.vocab
         out: list[Cut] = []
         for i in range(k):
             row = chars[i, : t + 1]
-            end = int(np.argmax(row == self.newline)) if (row == self.newline).any() else t + 1
+            if not (row == self.newline).any():
+                continue  # still open: too long to sing
+            end = int(np.argmax(row == self.newline))
             sampled = vocab.decode(row[:end])
             text = w.prefix + sampled
             m = _LAST.search(text.rstrip())
@@ -132,57 +167,41 @@ class SongLineWriter:
                 continue
             out.append(Cut(prefix, m.group(1), m.group(2).strip(), float(cum[cut_at, i]), cut_at,
                            states[cut_at, :, i].copy(), hist[cut_at, i].copy(),
-                           len(syllabify_line(prefix)), real_words(prefix)))
+                           self._syllables(prefix),
+                           self.mask is not None or real_words(prefix)))
         return out
 
-    def score(self, pairs: list[tuple[Cut, str]]) -> list[tuple[float, np.ndarray, np.ndarray]]:
-        """Per-character log-probability of each whole line (cut + word + mark + newline),
-        all pairs in one batch, with the state and logits after each line's newline."""
-        vocab, model = self.writer.sampler.vocab, self.writer.sampler.model
-        endings = [vocab.encode(word + cut.mark + "\n") for cut, word in pairs]
-        n, width = len(pairs), max(len(e) for e in endings)
-        ids = np.full((n, width), self.newline, dtype=np.int64)
-        lengths = np.array([len(e) for e in endings])
-        for i, e in enumerate(endings):
-            ids[i, : len(e)] = e
-        stepper = Stepper(model, n)
-        stepper.state[:] = np.stack([cut.state for cut, _ in pairs], axis=1)
-        logits = np.stack([cut.logits for cut, _ in pairs])
-        rows = np.arange(n)
-        total = np.array([cut.logp for cut, _ in pairs])
-        out_state = np.empty((model.layers, n, model.units), dtype=np.float32)
-        out_logits = np.empty((n, model.vocab_size), dtype=np.float32)
-        for t in range(width):
-            live = lengths > t
-            total += np.where(live, log_softmax(logits)[rows, ids[:, t]], 0.0)
-            logits = stepper.step(ids[:, t])
-            done = lengths == t + 1
-            if done.any():
-                out_state[:, done] = stepper.state[:, done]
-                out_logits[done] = logits[done]
-        chars = np.array([cut.chars for cut, _ in pairs]) + lengths
-        return [(float(total[i] / chars[i]), out_state[:, i : i + 1].copy(),
-                 out_logits[i : i + 1].copy()) for i in range(n)]
+    def _syllables(self, text: str) -> int:
+        """Syllables of a text: from the trie's counts when it knows every word (no
+        dictionary look-up), else from the syllable splitter."""
+        if self.mask is not None:
+            counts = [self.mask.trie.syllables(t) for t in tokenize(text)]
+            if all(c is not None for c in counts):
+                return sum(c for c in counts if c is not None)
+        return len(syllabify_line(text))
 
     def _usable(self, word: str) -> bool:
         return bool(word) and not blocked_words(word) and set(word) <= self.alphabet
 
     def write(self, rhyme_with: str | None = None, start_rhyme: int = 0,
-              used: frozenset[str] = frozenset(), attempts: int = 4) -> Written:
+              used: frozenset[str] = frozenset(), attempts: int = 3) -> Written:
         """Write one line and make it the writer's latest line.
 
         ``rhyme_with``: the line must end in a word that rhymes with it. ``start_rhyme``: the
         line starts a rhyme that this many later lines must answer, so it ends on a word with
-        at least that many partners. ``used``: endings already taken in this song.
+        at least that many partners. ``used``: endings already taken (never offered again).
         """
         best: tuple[int, Written] | None = None
         for _ in range(attempts):
-            cuts = self._promising(self.cuts(), HEAD_CUTS if start_rhyme else self.k)
+            cuts = self._promising(self.cuts())
+            offered = self._offered(rhyme_with, start_rhyme, used)
             pairs: list[tuple[Cut, str]] = []
             for cut in cuts:
                 own = word_key(cut.word)
-                for word in self._endings(own, rhyme_with, start_rhyme, used):
-                    pairs.append((cut, word))
+                words = list(offered)
+                if own not in words and self._own_fits(own, rhyme_with, start_rhyme, used):
+                    words.append(own)
+                pairs += [(cut, word) for word in words]
             if not pairs:
                 continue
             chosen = self._choose(pairs)
@@ -192,57 +211,82 @@ class SongLineWriter:
                     break
         line = best[1] if best is not None else self._fallback()
         self.writer.state, self.writer.logits, self.writer.prefix = line.state, line.logits, ""
+        toks = tokenize(line.text)
+        if toks:
+            self.openings[toks[0]] = self.openings.get(toks[0], 0) + 1
         return line
 
-    def _promising(self, cuts: list[Cut], keep: int) -> list[Cut]:
-        """Distinct clean cuts that can still make a line of the right length, the most
-        fluent first, at most ``keep`` (all distinct clean ones if none can)."""
+    def _promising(self, cuts: list[Cut]) -> list[Cut]:
+        """Distinct clean cuts that can still make a line of the right length (all distinct
+        clean ones if none can)."""
         low, high = self.syllables
         seen: dict[str, Cut] = {}
         for cut in cuts:
             if cut.prefix not in seen and not (self.clean and blocked_words(cut.prefix)):
                 seen[cut.prefix] = cut
-        clean = sorted(seen.values(), key=lambda c: -c.logp / c.chars)
+        clean = list(seen.values())
         fitting = [c for c in clean if c.syllables + 1 <= high and c.syllables + 3 >= low]
-        return (fitting or clean)[:keep]
+        return fitting or clean
 
-    def _endings(self, own: str, rhyme_with: str | None, start_rhyme: int,
+    def _offered(self, rhyme_with: str | None, start_rhyme: int,
                  used: frozenset[str]) -> list[str]:
+        """Book words offered to every cut of this line, in random order."""
         if rhyme_with is not None:
-            words = self.book.partners(rhyme_with, exclude=used)
-            if own not in words and rhymes(own, rhyme_with) and own not in used \
-                    and self._usable(own):
-                words.append(own)
-            return words
+            return self.book.partners(rhyme_with, exclude=used, limit=PARTNER_WORDS)
         if start_rhyme:
-            words = self.book.heads(start_rhyme + 1, exclude=used)
-            if own not in words and own not in used and self._usable(own) and \
-                    len(self.book.partners(own, exclude=used)) >= start_rhyme:
-                words.append(own)
-            return words
-        return [own] if self._usable(own) else []
+            return self.book.heads(start_rhyme, exclude=used, limit=HEAD_WORDS)
+        return []
+
+    def _own_fits(self, own: str, rhyme_with: str | None, start_rhyme: int,
+                  used: frozenset[str]) -> bool:
+        """Whether a cut's own word may end the line (where a rhyme is at stake, only a word
+        of the book: its pronunciations are known without a dictionary look-up)."""
+        if own in used or not self._usable(own):
+            return False
+        if (rhyme_with is not None or start_rhyme) and own not in self.book.words:
+            return False
+        if rhyme_with is not None:
+            return rhymes(own, rhyme_with)
+        if start_rhyme:
+            return len(self.book.partners(own, exclude=used)) >= start_rhyme
+        return True
 
     def _choose(self, pairs: list[tuple[Cut, str]]) -> tuple[int, Written] | None:
         """The best pair by score among those breaking the fewest constraint tiers
         (0: all met; 1: a word the dictionary lacks; 2: syllables or bars off)."""
-        scored = sorted(zip(self.score(pairs), pairs, strict=True), key=lambda x: -x[0][0])
         low, high = self.syllables
+        fits = [(cut, word) for cut, word in pairs
+                if low <= cut.syllables + self._syllables(word) <= high]
+        pool = fits or pairs
+        texts = [cut.prefix + word + cut.mark for cut, word in pool]
+        first = word_scores(self.judge, texts, self.openings)
+        keep = [pool[i] for i in np.argsort(-first)[:JUDGED]]
+        endings = [Ending(cut.prefix, cut.logp, cut.state, cut.logits, word, cut.mark)
+                   for cut, word in keep]
+        judged = judge_lines(self.writer.sampler.model, self.writer.sampler.vocab, self.judge,
+                             endings, self.openings)
+        noise = self.writer.sampler.rng.gumbel(size=len(judged)) * CHOICE_NOISE
+        scored = [(j, p) for _, j, p in sorted(
+            zip([j.score + g for j, g in zip(judged, noise, strict=True)], judged, keep,
+                strict=True), key=lambda x: -x[0])]
         best: tuple[int, Written] | None = None
-        for (score, state, logits), (cut, word) in scored:
+        for j, (cut, word) in scored:
             text = cut.prefix + word + cut.mark
             if self.clean and blocked_words(text):
                 continue
-            count = cut.syllables + word_syllables(word)
+            count = cut.syllables + self._syllables(word)
             tier = 0 if cut.real and rhyme_sound(word) is not None else 1
             if not low <= count <= high:
                 tier = 2
             if best is not None and tier >= best[0]:
                 continue
-            if tier < 2 and place_line(text).bars > self.max_bars:
-                tier = 2
-                if best is not None:
-                    continue
-            best = (tier, Written(text, word, score, state, logits))
+            if tier < 2:
+                phrase = place_line(text)
+                if phrase.bars > self.max_bars or not low <= len(phrase.notes) <= high:
+                    tier = 2
+                    if best is not None:
+                        continue
+            best = (tier, Written(text, word, j.score, j.state, j.logits))
             if tier == 0:
                 break
         return best

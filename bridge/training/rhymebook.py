@@ -1,0 +1,74 @@
+"""Build the rhyme book's data file: common words a line can end on, with every pronunciation.
+
+Words come from the frequency list (``wordfreq``, English), must be in the CMU Pronouncing
+Dictionary (every pronunciation, through ``pronouncing``), be used by the corpus at least
+``MIN_CORPUS`` times, pass the clean filter and not be a word no line ends on (articles,
+prepositions, conjunctions). A word is kept when one of its rhyme sounds is shared by another
+kept word that is not its homophone. The file is ``word<TAB>phones;...<TAB>sound;...`` per
+line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from bridge.song.clean import blocked_words
+from bridge.song.rhyme import sound_of
+
+#: How many of the most frequent English words to look at.
+TOP_WORDS = 25_000
+MIN_CORPUS = 8
+#: Words a sung line does not end on.
+NOT_ENDINGS = frozenset("""
+    a an the of to in on at by for from with as than and or but nor if that into onto upon
+    is am are was were be been being has had have do does did shall should would could can
+    may might must will the its it's our your their his whose which what who whom this these
+    those there's i'm you're we're they're he's she's isn't aren't wasn't weren't don't
+    doesn't didn't won't can't couldn't wouldn't shouldn't ve ll re em st th mr mrs ms dr jr
+""".split())
+
+
+@dataclass(frozen=True)
+class Built:
+    text: str
+    words: int
+    sounds: int
+
+
+def build_rhymebook(corpus_counts: Counter[str]) -> Built:
+    import pronouncing
+    import wordfreq
+
+    prons: dict[str, list[str]] = {}
+    for word in wordfreq.top_n_list("en", TOP_WORDS):
+        if not re.fullmatch(r"[a-z]{2,}", word) or word in NOT_ENDINGS or blocked_words(word):
+            continue
+        if corpus_counts.get(word, 0) < MIN_CORPUS:
+            continue
+        found = pronouncing.phones_for_word(word)
+        if found:
+            prons[word] = list(dict.fromkeys(found))
+    by_sound: dict[str, set[str]] = {}
+    for word, ps in prons.items():
+        for p in ps:
+            s = sound_of(p)
+            if s:
+                by_sound.setdefault(s, set()).add(word)
+    keep: set[str] = set()
+    sounds = 0
+    for words in by_sound.values():
+        ok = {w for w in words if any(v != w and not _homophones(prons[w], prons[v])
+                                      for v in words)}
+        if len(ok) >= 2:
+            keep |= ok
+            sounds += 1
+    lines = [f"{w}\t{';'.join(prons[w])}\t"
+             f"{';'.join(sorted({sound_of(p) for p in prons[w]} - {''}))}" for w in sorted(keep)]
+    return Built("\n".join(lines) + "\n", len(keep), sounds)
+
+
+def _homophones(a: list[str], b: list[str]) -> bool:
+    strip = lambda p: re.sub(r"\d", "", p)  # noqa: E731
+    return bool({strip(p) for p in a} & {strip(p) for p in b})
