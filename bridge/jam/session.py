@@ -108,7 +108,7 @@ class Jam:
                 return
             if cmd.name == "stop":
                 self._stop.set()
-            elif cmd.name in SHARED_COMMANDS:
+            elif cmd.name in SHARED_COMMANDS and not isinstance(cmd.value, tuple):
                 self._share(CommandEntry(cmd.name, cmd.value))
 
     def _share(self, entry: CommandEntry) -> None:

@@ -14,9 +14,10 @@ MIN_BPM = 30.0
 MAX_BPM = 300.0
 
 #: Every command name the daemon understands ("sung" is information: Sonic Pi started line
-#: ``value``; it changes nothing but is what the bridge knows about what was really sung).
+#: ``value``; it changes nothing but is what the bridge knows about what was really sung;
+#: "notes" is information for the voice: (seq, inbox number, notes...); "voice" 1.0 or 0.0).
 COMMAND_NAMES = ("stop", "pause", "resume", "next", "bpm", "temperature", "seed_text", "sung",
-                 "chorus")
+                 "chorus", "notes", "voice")
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Command:
     """One control action for the daemon: its name and value (None for the plain triggers)."""
 
     name: str
-    value: float | int | str | None = None
+    value: float | int | str | tuple[float, ...] | None = None
 
 
 def check_bpm(bpm: float) -> float:

@@ -1,0 +1,80 @@
+"""The voice against a real headless Sonic Pi: each line's sung words start with the line."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SONICPI_DIR
+from test_sonicpi_e2e import syllable_counts, wait_until_sung
+
+from bridge.sonicpi import HeadlessSonicPi, synth_notes
+from bridge.voice import voice_missing
+from bridge.voice.score import LEAD_S
+
+pytestmark = pytest.mark.sonicpi
+
+MELODY = SONICPI_DIR / "lyrics_melody.rb"
+SINGER = "live_loop_lyricbridge_sing"
+BPM = 150.0
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def singer_events(spi: HeadlessSonicPi) -> list[tuple[str, float, str]]:
+    """("sing", runtime, line) and ("voice", runtime, path) from the singer, in log order."""
+    out: list[tuple[str, float, str]] = []
+    for r in spi.records():
+        if r.address != "/log/multi_message" or r.thread() != SINGER:
+            continue
+        runtime = r.runtime()
+        assert runtime is not None
+        for text in r.texts():
+            if text.startswith('"sing: '):
+                out.append(("sing", runtime, text[len('"sing: '):-1]))
+            elif text.startswith("sample ") and ".wav" in text:
+                out.append(("voice", runtime, text))
+            elif any(s == "tri" for s, _, _ in synth_notes(text)):
+                out.append(("note", runtime, text))
+            elif "not ready" in text:
+                out.append(("missed", runtime, text))
+    return out
+
+
+def test_the_voice_starts_with_every_line(sonic_pi: HeadlessSonicPi, tmp_path: Path,
+                                          verses: tuple[str, ...]) -> None:
+    assert voice_missing() is None, "install festival festvox-kallpc16k (.ci/run does)"
+    sonic_pi.run_file(MELODY)
+    control = free_udp_port()
+    sonic_pi.run_code(f'set :lyricbridge_bridge, ["127.0.0.1", {control}]')
+    text = tmp_path / "verses.txt"
+    text.write_text("\n".join(verses) + "\n", encoding="utf-8")
+    cmd = [sys.executable, "-m", "bridge", "run", "--text", str(text), "--lines", "4",
+           "--port", str(sonic_pi.cue_port), "--bpm", str(BPM), "--control-port", str(control),
+           "--voice"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=90, cwd=REPO, check=False)
+    assert run.returncode == 0, run.stderr
+    wait_until_sung(sonic_pi, verses, BPM)
+    assert not sonic_pi.errors()
+    events = singer_events(sonic_pi)
+    assert not [e for e in events if e[0] == "missed"], events
+    sung = [e for e in events if e[0] == "sing"]
+    voices = [e for e in events if e[0] == "voice"]
+    assert [line for _, _, line in sung] == list(verses)
+    assert len(voices) == len(verses), events
+    starts = [at for _, at, _ in sung]
+    notes = [at for kind, at, _ in events if kind == "note"]
+    per_line = [sum(1 for at in notes if a <= at < b)
+                for a, b in zip(starts, [*starts[1:], float("inf")], strict=True)]
+    assert per_line == syllable_counts(verses)  # the melody is untouched by the voice
+    for (_, line_at, line), (_, voice_at, _) in zip(sung, voices, strict=True):
+        # The file starts its lead early, so that the first vowel lands on the first note.
+        assert voice_at == pytest.approx(line_at - LEAD_S, abs=0.005), line
+    assert "voice: line" not in run.stderr, run.stderr  # no line was rendered late
