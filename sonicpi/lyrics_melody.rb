@@ -38,6 +38,7 @@
 # Where the bridge listens (its --control-port) and its --control-token (nil: none).
 set :lyricbridge_bridge, ["127.0.0.1", 4580]
 set :lyricbridge_token, nil
+set :lyricbridge_voice, 0          # off until the bridge says it sings (lyricbridge run --voice)
 
 # Send the bridge a message; the token, when there is one, goes first.
 define :lyricbridge_tell do |address, *args|

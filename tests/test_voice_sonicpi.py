@@ -5,14 +5,18 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import REPO, SONICPI_DIR
 from test_sonicpi_e2e import syllable_counts, wait_until_sung
 
+from bridge.cli.voice import RenderParts
 from bridge.sonicpi import HeadlessSonicPi, synth_notes
-from bridge.voice import voice_missing
+from bridge.sonicpi.render import render_wav
+from bridge.voice import pitch, voice_missing
 from bridge.voice.score import LEAD_S
 
 pytestmark = pytest.mark.sonicpi
@@ -78,3 +82,31 @@ def test_the_voice_starts_with_every_line(sonic_pi: HeadlessSonicPi, tmp_path: P
         # The file starts its lead early, so that the first vowel lands on the first note.
         assert voice_at == pytest.approx(line_at - LEAD_S, abs=0.005), line
     assert "voice: line" not in run.stderr, run.stderr  # no line was rendered late
+
+
+def test_render_parts_voice_writes_a_voiced_wav(sonic_pi: HeadlessSonicPi, tmp_path: Path,
+                                                verses: tuple[str, ...]) -> None:
+    out = tmp_path / "voice.wav"
+    parts = RenderParts(frozenset({"voice"}))
+    try:
+        result = render_wav(out, list(verses[:2]), bpm=BPM, loop_files=[MELODY], spi=sonic_pi,
+                            prepare=parts)
+        assert parts.voice is not None and len(parts.voice.rendered) == 2
+    finally:
+        parts.close()
+        sonic_pi.run_code("set :lyricbridge_melody_amp, 1\nset :lyricbridge_voice, 0\n")
+    assert result.lines == 2 and out.is_file()
+    events = singer_events(sonic_pi)
+    assert [kind for kind, _, _ in events].count("voice") == 2
+    assert not [e for e in events if e[0] == "missed"]
+    mono = tmp_path / "mono.wav"
+    subprocess.run(["sox", str(out), "-r", "16000", "-c", "1", "-b", "16", str(mono)],
+                   check=True)
+    with wave.open(str(mono)) as w:
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    frames = pitch.track(samples, 16000)
+    voiced = [f for _, f in frames if f is not None]
+    # Sung words: mostly voiced, on the melody's scale (the melody's own notes are silent).
+    assert len(voiced) > 0.3 * len(frames)
+    on_scale = [pitch.cents_from_scale(f, {4, 7, 9, 11, 2}) <= 50 for f in voiced]
+    assert sum(on_scale) > 0.7 * len(voiced)

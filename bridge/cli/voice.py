@@ -42,3 +42,51 @@ def voice_beside(stream: Any, host: str, port: int, octave: int) -> Iterator[Any
             yield voice
         finally:
             voice.close()
+
+
+PARTS = ("melody", "drums", "voice")
+
+
+def parse_parts(ctx: click.Context, param: click.Parameter, value: str | None
+                ) -> frozenset[str] | None:
+    """``--parts melody,drums,voice`` (any of them, at least one)."""
+    if value is None:
+        return None
+    parts = frozenset(p.strip() for p in value.split(",") if p.strip())
+    unknown = sorted(parts - set(PARTS))
+    if unknown or not parts:
+        raise click.BadParameter(f"{value!r}: give one or more of {', '.join(PARTS)}, "
+                                 "separated by commas (e.g. melody,voice)")
+    return parts
+
+
+class RenderParts:
+    """What ``render`` records: the melody's notes on or off, and the voice beside the stream
+    (a private control port for Sonic Pi's notes). A ``Prepare`` for ``render_wav``."""
+
+    def __init__(self, parts: frozenset[str], octave: int = 0) -> None:
+        self.parts = parts
+        self.octave = octave
+        self.voice: Any = None
+        self.listener: Any = None
+
+    def __call__(self, spi: Any) -> list[Callable[[str, dict[str, Any]], None]]:
+        code = f"set :lyricbridge_melody_amp, {1 if 'melody' in self.parts else 0}\n"
+        observers = []
+        if "voice" in self.parts:
+            from bridge.stream.control import ControlListener
+            from bridge.voice.controller import VoiceController, VoiceTap
+
+            self.voice = VoiceController(spi, octave=self.octave)
+            self.listener = ControlListener("127.0.0.1", 0, VoiceTap(self.voice)).start()
+            code += f'set :lyricbridge_bridge, ["127.0.0.1", {self.listener.port}]\n'
+            observers.append(self.voice.observe)
+        spi.run_code(code)
+        return observers
+
+    def close(self) -> None:
+        """Stop the control port and the voice."""
+        if self.listener is not None:
+            self.listener.close()
+        if self.voice is not None:
+            self.voice.close()

@@ -63,7 +63,9 @@ class VoiceController:
         self._jobs: queue.Queue[tuple[int, int, tuple[float, ...]] | None] = queue.Queue()
         self._files: list[Path] = []
         self._count = itertools.count()
-        self.rendered: list[dict[str, float]] = []  # per line: seq, render seconds, music seconds
+        #: Per line rendered (the last few): seq, render_s, music_s, wav, onsets, notes and
+        #: onset_error_s (how far Festival put a vowel from its note).
+        self.rendered: list[dict[str, Any]] = []
         self.late = 0
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._work, name="lyricbridge-voice", daemon=True)
@@ -145,13 +147,20 @@ class VoiceController:
         name = f"line-{seq}-{next(self._count)}"
         xml, wav = self.cache / f"{name}.xml", self.cache / f"{name}.wav"
         xml.write_text(score.singing_xml(sung, bpm, self.octave), encoding="utf-8")
+        want = score.onsets(sung)
         try:
-            self._festival.sing(xml, wav, score.onsets(sung))
+            got = self._festival.sing(xml, wav, want)
         finally:
             xml.unlink(missing_ok=True)
         took = time.monotonic() - t0
         music = int(line["bars"]) * 4 * 60.0 / bpm
-        self.rendered.append({"seq": seq, "render_s": took, "music_s": music})
+        self.rendered.append({
+            "seq": seq, "render_s": took, "music_s": music, "wav": str(wav),
+            "onsets": want, "notes": [s.notes[0] + 12 * self.octave
+                                      for w in sung for s in w.syllables],
+            "onset_error_s": max((abs(g - w) for g, w in zip(got, want, strict=False)),
+                                 default=0.0)})
+        del self.rendered[:-KEEP_LINES]
         # Sonic Pi starts a line sched-ahead time after the bridge's estimate, and waits up
         # to two beats for the voice of a line that comes when nothing is playing.
         late = time.time() - float(line.get("start", time.time())) - SCHED_AHEAD_S - 120 / bpm
