@@ -28,7 +28,7 @@ from bridge.stream.commands import MAX_BPM, MIN_BPM
 @model_option
 @sampling_options
 def render(out: Path, count: int, bpm: float, loop_files: tuple[Path, ...],
-           text_file: str | None, parts: frozenset[str] | None, voice: bool, voice_octave: int,
+           text_file: str | None, parts: frozenset[str] | None, voice: bool, voice_high: bool,
            model_dir: Path | None, temperature: float | None, top_k: int | None,
            seed_text: str | None, seed: int | None, clean: bool) -> None:
     """Sing N lines through a private headless Sonic Pi and record them to a WAV file.
@@ -74,7 +74,7 @@ def render(out: Path, count: int, bpm: float, loop_files: tuple[Path, ...],
                                  if "drums" in chosen or f.name == DEFAULT_LOOP_NAMES[0]]
     for line in lines:
         click.echo(line)
-    recorded = RenderParts(chosen, voice_octave)
+    recorded = RenderParts(chosen, voice_high)
     try:
         result = render_wav(out, lines, bpm=bpm, loop_files=files, prepare=recorded)
     finally:

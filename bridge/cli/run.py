@@ -53,7 +53,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
         control_host: str, control_token: str | None, midi_port: str | None,
         midi_map: Path | None, songs: bool | None, form: str, schemes: tuple[str, ...],
         lines_per_stanza: int, syllable_range: str, web: WebAddress | None, voice: bool,
-        voice_octave: int) -> None:
+        voice_high: bool) -> None:
     """Stream lyric lines to Sonic Pi, one datagram per line, until Ctrl-C.
 
     Load sonicpi/lyrics_melody.rb in Sonic Pi first to hear them.
@@ -123,7 +123,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
             if midi is not None:
                 daemon.observers.append(midi.observe)
                 midi.start()
-            singer = (voice_beside(daemon, host, port, voice_octave) if voice
+            singer = (voice_beside(daemon, host, port, voice_high) if voice
                       else contextlib.nullcontext())
             with singer as voice_controller:
                 page = start_web(web, daemon, lyric_model, check_seed, clean) if web else None

@@ -12,17 +12,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def voice_options(f: F) -> F:
-    """--voice and --voice-octave."""
-    f = click.option("--voice-octave", type=click.IntRange(-1, 2), default=0, show_default=True,
-                     help="Sing the voice this many octaves above the melody's notes.")(f)
+    """--voice and --voice-high."""
+    f = click.option("--voice-high", "voice_high", is_flag=True,
+                     help="The voice sings the melody's own notes, an octave above its usual "
+                          "(a man's) register.")(f)
     return click.option(
         "--voice", "voice", is_flag=True,
         help="Sonic Pi sings the words too (Festival's singing voice, on the melody's notes). "
              "Needs: sudo apt-get install festival festvox-kallpc16k")(f)
 
 
+def octave(high: bool) -> int:
+    """The voice's octave against the melody's notes."""
+    from bridge.voice.score import OCTAVE
+
+    return 0 if high else OCTAVE
+
+
 @contextlib.contextmanager
-def voice_beside(stream: Any, host: str, port: int, octave: int) -> Iterator[Any]:
+def voice_beside(stream: Any, host: str, port: int, high: bool) -> Iterator[Any]:
     """A VoiceController for ``stream`` (a Daemon or a jam session): it observes the lines
     sent, takes ``notes`` and ``voice`` from the stream's command queue (a VoiceTap), and
     sends the voice to Sonic Pi at host:port. Stopped, with its files, after the block."""
@@ -32,7 +40,7 @@ def voice_beside(stream: Any, host: str, port: int, octave: int) -> Iterator[Any
 
     check_voice()
     with OscSender(host, port) as sender:
-        voice = VoiceController(sender, octave=octave, observers=stream.observers,
+        voice = VoiceController(sender, octave=octave(high), observers=stream.observers,
                                 stream_state=stream.state)
         try:
             stream.observers.append(voice.observe)
@@ -64,9 +72,9 @@ class RenderParts:
     """What ``render`` records: the melody's notes on or off, and the voice beside the stream
     (a private control port for Sonic Pi's notes). A ``Prepare`` for ``render_wav``."""
 
-    def __init__(self, parts: frozenset[str], octave: int = 0) -> None:
+    def __init__(self, parts: frozenset[str], high: bool = False) -> None:
         self.parts = parts
-        self.octave = octave
+        self.octave = octave(high)
         self.voice: Any = None
         self.listener: Any = None
 

@@ -42,7 +42,7 @@ class Sender(Protocol):
 class VoiceController:
     """Renders each line's voice once Sonic Pi has said its notes; on or off at any time."""
 
-    def __init__(self, sender: Sender, cache: Path | None = None, octave: int = 0,
+    def __init__(self, sender: Sender, cache: Path | None = None, octave: int = score.OCTAVE,
                  keep: int = KEEP_FILES, on: bool = True,
                  festival: Callable[[], Festival] = Festival,
                  observers: list[Callable[[str, dict[str, Any]], None]] | None = None,
@@ -58,6 +58,7 @@ class VoiceController:
         #: Told of each voice change (``state`` events with ``voice``), e.g. the web page's hub.
         self.observers = observers if observers is not None else []
         self._stream_state = stream_state or dict
+        self._start_festival = festival
         self._festival = festival()
         self._lines: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._jobs: queue.Queue[tuple[int, int, tuple[float, ...]] | None] = queue.Queue()
@@ -130,6 +131,10 @@ class VoiceController:
                 self._render(seq, number, notes, line)
             except Exception as e:  # one bad line must not silence the rest
                 log.warning("voice: line %d not rendered (%s); it plays without a voice", seq, e)
+                if not self._festival.alive():
+                    log.warning("voice: Festival stopped; starting it again")
+                    self._festival.close()
+                    self._festival = self._start_festival()
 
     def _render(self, seq: int, number: int, notes: tuple[float, ...], line: dict[str, Any]
                 ) -> None:

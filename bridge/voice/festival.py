@@ -24,7 +24,9 @@ _DONE = "#lyricbridge-done#"
 #: of it and how many syllables each has. ``lb_sing`` sings a singing-mode XML file into a WAV
 #: and prints every syllable's vowel onset. Singing mode's own timing lets short syllables
 #: drift by up to a tenth of a second, so its durations are warped afterwards: piecewise
-#: linearly, so that each syllable's first vowel starts exactly at ``lb_onsets``' time.
+#: linearly, so that each syllable's first vowel starts exactly at ``lb_onsets``' time, with
+#: the consonants before it as long as Festival made them, up to 0.1 s (vowels and rests
+#: stretch).
 SETUP = r"""
 (require 'singing-mode)
 (define (lb_words text)
@@ -60,19 +62,19 @@ SETUP = r"""
         (set! rest (cdr rest))))
     (if done result (+ (cadr a) (- x (car a))))))
 (define (lb_warp utt)
-  (let ((anchors (list (list 0.0 0.0))) (onsets lb_onsets) (prev_old 0.0) (first t))
+  (let ((anchors (list (list 0.0 0.0))) (onsets lb_onsets))
     (mapcar (lambda (syl)
               (if onsets
-                  (let ((old (lb_vowel_start syl)) (new (car onsets)))
-                    (if first
-                        (let ((s (item.feat syl "syllable_start")))
-                          (set! anchors (list (list 0.0 0.0)
-                                              (list s (if (> new (- old s))
-                                                        (- new (- old s)) 0.0))))
-                          (set! first nil)))
-                    (if (and (> old prev_old) (> new (cadr (car (last anchors)))))
-                        (begin (set! anchors (append anchors (list (list old new))))
-                               (set! prev_old old)))
+                  (let ((old (lb_vowel_start syl)) (new (car onsets))
+                        (s (item.feat syl "syllable_start")) (top (car (last anchors))))
+                    ;; the consonants before the vowel keep their length (at most 0.1 s),
+                    ;; ending on the note
+                    (let ((c (if (> (- old s) 0.1) 0.1 (- old s))))
+                      (if (and (> s (car top)) (> (- new c) (+ (cadr top) 0.01)))
+                          (set! anchors (append anchors (list (list s (- new c)))))))
+                    (if (and (> old (car (car (last anchors))))
+                             (> new (cadr (car (last anchors)))))
+                        (set! anchors (append anchors (list (list old new)))))
                     (set! onsets (cdr onsets)))))
             (utt.relation.items utt 'Syllable))
     (mapcar (lambda (seg)
@@ -135,7 +137,9 @@ class Festival:
             while True:
                 line = stdout.readline()
                 if not line:
-                    raise BridgeError("Festival stopped: " + " ".join(lines[-3:]))
+                    code = self._proc.wait()
+                    raise BridgeError(f"Festival stopped (exit status {code}) after: "
+                                      + " ".join(lines[-3:]))
                 if _DONE in line:
                     return lines
                 line = line.replace("festival>", "").strip()
@@ -166,6 +170,10 @@ class Festival:
     def say(self, text: str, wav: Path) -> None:
         """Speak ``text`` (no singing) into ``wav``."""
         self.ask(f"(lb_say {scheme_string(text)} {scheme_string(str(wav))})")
+
+    def alive(self) -> bool:
+        """Whether the process still runs."""
+        return self._proc.poll() is None
 
     def close(self) -> None:
         """Stop the process."""

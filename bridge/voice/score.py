@@ -18,6 +18,13 @@ from xml.sax.saxutils import escape
 #: Silence before the first word, so its first consonants can start before the beat: the file
 #: is played this much before the line starts, and each vowel lands on its note.
 LEAD_S = 0.15
+#: A sung syllable lasts at most this long; the rest of a longer note is silence. Held vowels
+#: blur the words: a recognizer understood 0.33 of the sung words with whole notes and 0.44
+#: with this cap (bench/bench_voice.py's lines at 100 bpm).
+LONGEST_S = 0.45
+#: The voice (a man's) sings this many octaves below the melody's notes (E2-E4 for E3-E5);
+#: its words are clearer there (0.28 of them understood an octave higher).
+OCTAVE = -1
 #: Festival's singing markup (its DTD ships with Festival).
 DOCTYPE = ('<!DOCTYPE SINGING PUBLIC "-//SINGING//DTD SINGING mark up//EN" '
            '"Singing.v0_1.dtd" []>')
@@ -84,7 +91,8 @@ def slots_by_word(syllables: Sequence[dict[str, Any]], notes: Sequence[float],
     words: list[tuple[str, list[Slot]]] = []
     last = None
     for s, note in zip(syllables, notes, strict=False):
-        slot = Slot(float(note), float(s["beat"]) * beat, float(s["beats"]) * beat)
+        slot = Slot(float(note), float(s["beat"]) * beat,
+                    min(float(s["beats"]) * beat, LONGEST_S))
         if s["word_index"] != last:
             words.append((str(s["word"]), []))
             last = s["word_index"]
@@ -121,7 +129,7 @@ def hertz(note: float) -> float:
     return 440.0 * 2.0 ** ((note - 69.0) / 12.0)
 
 
-def singing_xml(words: Sequence[SungWord], bpm: float, octave: int = 0) -> str:
+def singing_xml(words: Sequence[SungWord], bpm: float, octave: int = OCTAVE) -> str:
     """Festival's singing-mode XML for the words (``octave`` moves every note by octaves)."""
     first = words[0].syllables[0].onset if words else 0.0
     parts = ['<?xml version="1.0"?>', DOCTYPE, f'<SINGING BPM="{bpm:g}">',
