@@ -141,3 +141,20 @@ def test_voice_without_festival_is_one_error_line(tmp_path: Path) -> None:
     errors = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and errors[0].startswith("Error: "), done.stderr
     assert "festival festvox-kallpc16k" in errors[0]
+
+
+def test_the_page_and_the_control_port_switch_the_voice() -> None:
+    from bridge.stream.control import parse_command
+    from bridge.web.app import Refused, command_from
+
+    assert command_from({"command": "voice", "value": False}, None) == Command("voice", 0.0)  # type: ignore[arg-type]
+    with pytest.raises(Refused):
+        command_from({"command": "voice", "value": "loud"}, None)  # type: ignore[arg-type]
+    on = protocol.osc_message(protocol.CONTROL_VOICE, 1)
+    assert parse_command(on) == Command("voice", 1.0)
+    notes = protocol.osc_message(protocol.NOTES_ADDRESS, 3, 4, 64.0, 67)
+    assert parse_command(notes) == Command("notes", (3.0, 4.0, 64.0, 67.0))
+    tap = VoiceTap()  # no voice: the notes go nowhere, the stream never sees them
+    tap.put(parse_command(notes))
+    tap.put(Command("next"))
+    assert tap.get_nowait() == Command("next") and tap.empty()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 import wave
 from pathlib import Path
 
@@ -110,3 +111,31 @@ def test_render_parts_voice_writes_a_voiced_wav(sonic_pi: HeadlessSonicPi, tmp_p
     assert len(voiced) > 0.3 * len(frames)
     on_scale = [pitch.cents_from_scale(f, {4, 7, 9, 11, 2}) <= 50 for f in voiced]
     assert sum(on_scale) > 0.7 * len(voiced)
+
+
+def voices(spi: HeadlessSonicPi) -> list[str]:
+    """The voice files the lesson played (Sonic Pi logs a path as its folder and its name)."""
+    return [t for r in spi.records() for t in r.texts()
+            if t.startswith("sample ") and "lyricbridge-voice-" in t and ".wav" in t]
+
+
+def test_lesson_6_plays_the_voice_on_the_childrens_notes(sonic_pi: HeadlessSonicPi,
+                                                        verses_file: Path) -> None:
+    control = free_udp_port()
+    lesson = (SONICPI_DIR / "kids" / "06_the_voice.rb").read_text(encoding="utf-8")
+    assert '"127.0.0.1", 4580' in lesson
+    sonic_pi.run_code(lesson.replace('"127.0.0.1", 4580', f'"127.0.0.1", {control}'))
+    cmd = [sys.executable, "-m", "bridge", "run", "--text", str(verses_file), "--loop",
+           "--port", str(sonic_pi.cue_port), "--bpm", "200", "--control-port", str(control),
+           "--voice"]
+    bridge = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and not voices(sonic_pi):
+            time.sleep(0.1)
+    finally:
+        bridge.terminate()
+        _, err = bridge.communicate(timeout=20)
+    assert voices(sonic_pi), err
+    assert not sonic_pi.errors()
