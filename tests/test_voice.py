@@ -158,3 +158,14 @@ def test_the_page_and_the_control_port_switch_the_voice() -> None:
     tap.put(parse_command(notes))
     tap.put(Command("next"))
     assert tap.get_nowait() == Command("next") and tap.empty()
+
+
+def test_render_parts_must_name_known_parts(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bridge.cli import cli
+
+    result = CliRunner().invoke(cli, ["render", str(tmp_path / "x.wav"), "--parts", "bass"])
+    assert result.exit_code == 2
+    assert "give one or more of melody, drums, voice" in result.output
+    assert not (tmp_path / "x.wav").exists()
