@@ -30,6 +30,7 @@ end
 # jam_steer "pause"                           # stop sending lines...
 # jam_steer "resume"                          # ...and carry on
 # jam_steer "chorus"                          # sing the song's chorus next
+# jam_steer "voice", 0                        # the singing voice off (1: on), with --voice
 
 # Two octaves of the chosen scale, from the root in the chosen octave.
 define :jam_notes do

@@ -39,6 +39,7 @@
 # Where the bridge listens (its --control-port) and its --control-token (nil: none).
 set :lyricbridge_bridge, ["127.0.0.1", 4580]
 set :lyricbridge_token, nil
+set :lyricbridge_voice, 0          # off until the bridge says it sings (lyricbridge run --voice)
 
 # Send the bridge a message; the token, when there is one, goes first.
 define :lyricbridge_tell do |address, *args|
@@ -101,19 +102,16 @@ define :lyricbridge_wait_until do |lyric, beats_after_start|
   timed
 end
 
-# Sing one line: one note per syllable, then rest until the line's last bar ends.
-# fill: true tells tabla_groove.rb that a chorus comes next.
-define :lyricbridge_sing_line do |lyric, fill|
-  bpm, bars, count = lyric[1], lyric[2], lyric[3]
+# Choose the notes of a whole line (MIDI numbers, one per syllable), going on from where the
+# line before it ended. The ears call this the moment a line arrives, so the notes are known
+# before the line is sung: the bridge's voice (lyricbridge run --voice) sings the words on
+# exactly these notes. Change the tune here (or in lyricbridge_next_position) while it plays:
+# the melody and the voice follow from the next line that arrives.
+define :lyricbridge_choose_notes do |lyric|
+  count = lyric[3]
   text = lyric[4].dup.force_encoding("UTF-8")
   section, number = lyricbridge_place(lyric)
-  use_bpm bpm
-  lyricbridge_wait_until lyric, 0
-  use_synth :tri                                # a soft, clear singing voice
   notes = lyricbridge_notes                     # root and octave as they are now, all line long
-  cue :lyricbridge_line, bpm: bpm, bars: bars, fill: fill  # tell tabla_groove.rb a line starts
-  lyricbridge_tell "/lyricbridge/sung", lyric[0] # and the bridge: this line is sung now
-  puts "sing: " + text
   pos = get(:lyricbridge_position, 5)           # start where the last line ended
   if section == "chorus"
     pos = 5 if number == 0                      # a chorus always starts at home (E)...
@@ -121,18 +119,57 @@ define :lyricbridge_sing_line do |lyric, fill|
   else
     use_random_seed lyric[0]                    # a verse: the line number makes its own choices
   end
+  chosen = count.times.map do |k|
+    pos = lyricbridge_next_position(pos, lyric[6 + 5 * k], lyric[9 + 5 * k])
+    notes[pos]
+  end
+  set :lyricbridge_position, pos
+  chosen
+end
+
+# THE VOICE. With lyricbridge run --voice, the bridge sings each line's words on the notes
+# above (Festival's singing voice) and sends "/lyricbridge/voice" with the inbox number, the
+# line's number, the sound file and how early to start it (its first consonants come before
+# the beat). It plays as a sample when the line starts. A voice that is not here in time is
+# left out for that line (the melody goes on, and the log says so).
+# Louder or softer: set :lyricbridge_voice_amp, 1.5
+define :lyricbridge_play_voice do |wanted, lyric|
+  voice = get("/lyricbridge_voice/#{wanted}")
+  if voice && voice[0] == lyric[0]
+    set "/lyricbridge_voice/#{wanted}", nil
+    time_warp -voice[2] * lyric[1] / 60.0 do   # the lead, in beats at the line's bpm
+      sample voice[1], amp: get(:lyricbridge_voice_amp, 1)
+    end
+  elsif get(:lyricbridge_voice, 0) == 1
+    puts "voice: line #{lyric[0]} not ready, sung without it"
+  end
+end
+
+# Sing one line: one note per syllable, then rest until the line's last bar ends.
+# fill: true tells tabla_groove.rb that a chorus comes next.
+define :lyricbridge_sing_line do |lyric, fill, wanted = nil, chosen = nil|
+  bpm, bars, count = lyric[1], lyric[2], lyric[3]
+  text = lyric[4].dup.force_encoding("UTF-8")
+  section, number = lyricbridge_place(lyric)
+  use_bpm bpm
+  lyricbridge_wait_until lyric, 0
+  use_synth :tri                                # a soft, clear singing voice
+  cue :lyricbridge_line, bpm: bpm, bars: bars, fill: fill  # tell tabla_groove.rb a line starts
+  lyricbridge_tell "/lyricbridge/sung", lyric[0] # and the bridge: this line is sung now
+  puts "sing: " + text
+  chosen ||= lyricbridge_choose_notes(lyric)   # chosen when it arrived (see the ears)
+  lyricbridge_play_voice wanted, lyric if wanted
+  melody = get(:lyricbridge_melody_amp, 1)      # 0 silences the notes (a voice-only recording)
   now = 0
   count.times do |k|
     stress, beat, beats, mark = lyric[6 + 5 * k], lyric[7 + 5 * k], lyric[8 + 5 * k], lyric[9 + 5 * k]
     sleep beat - now if beat > now
     now = beat if beat > now
-    pos = lyricbridge_next_position(pos, stress, mark)
     loud = [0.5, 1.0, 0.8][stress]              # stressed syllables are louder...
     hold = stress > 0 ? 0.9 : 0.6               # ...and held a bit longer
-    play notes[pos], amp: loud, attack: 0.02,
+    play chosen[k], amp: loud * melody, attack: 0.02,
       sustain: beats * hold * 0.5, release: beats * hold * 0.5
   end
-  set :lyricbridge_position, pos
   sleep bars * 4 - now unless lyricbridge_wait_until(lyric, bars * 4)   # fill the line's bars
   lyricbridge_tell "/lyricbridge/ended", lyric[0] # heard to the end: a restart now loses nothing
 end
@@ -143,8 +180,11 @@ live_loop :lyricbridge_ears, init: true do |fresh|
   lyricbridge_tell "/lyricbridge/sung", -1 if fresh   # just started: ask for what we missed
   lyric = sync "/osc*/lyricbridge/line"
   number = get(:lyricbridge_heard, 0) + 1
+  chosen = lyricbridge_choose_notes(lyric)      # this line's notes, chosen now...
+  set "/lyricbridge_chosen/#{number}", chosen
   set "/lyricbridge_inbox/#{number}", lyric
   set :lyricbridge_heard, number
+  lyricbridge_tell "/lyricbridge/notes", lyric[0], number, *chosen if lyric[3] > 0  # ...for the voice
   set :lyricbridge_bpm, lyric[1]
   false                                           # not fresh any more
 end
@@ -155,15 +195,24 @@ live_loop :lyricbridge_sing, init: nil do |wanted|
   wanted ||= get(:lyricbridge_heard, 0) + 1     # just started: sing what comes next
   use_bpm get(:lyricbridge_bpm, 60)
   lyric = get("/lyricbridge_inbox/#{wanted}")
+  idle = lyric.nil?
   until lyric                                    # not here yet: wait and look again
     sleep 0.25
     lyric = get("/lyricbridge_inbox/#{wanted}")
   end
   set "/lyricbridge_inbox/#{wanted}", nil        # sung: free its place in the inbox
+  chosen = get("/lyricbridge_chosen/#{wanted}")
+  set "/lyricbridge_chosen/#{wanted}", nil
+  # Nothing was playing: give the voice up to two beats to come (it is rendered on arrival).
+  8.times do
+    break unless idle && get(:lyricbridge_voice, 0) == 1 && lyric[3] > 0
+    break if get("/lyricbridge_voice/#{wanted}")
+    sleep 0.25
+  end
   # Peek at the line after this one: if it starts a chorus, the drums play a fill.
   after = get("/lyricbridge_inbox/#{wanted + 1}")
   fill = after != nil && lyricbridge_place(after) == ["chorus", 0]
-  lyricbridge_sing_line lyric, fill
+  lyricbridge_sing_line lyric, fill, wanted, chosen
   wanted + 1
 end
 
@@ -175,4 +224,18 @@ live_loop :lyricbridge_knobs do
   name, value = sync "/osc*/lyricbridge/knob"
   value = value.to_sym if value.is_a?(String)   # a note name such as "a" becomes :a
   set "lyricbridge_#{name}".to_sym, value
+end
+
+# The voice's sound files (lyricbridge run --voice): load each one the moment it is ready, so
+# it plays on time, and free the one from four lines ago.
+live_loop :lyricbridge_voice_ears do
+  use_real_time
+  number, seq, path, lead = sync "/osc*/lyricbridge/voice"
+  path = path.dup.force_encoding("UTF-8")
+  load_sample path
+  set "/lyricbridge_voice/#{number}", [seq, path, lead]
+  set "/lyricbridge_voice_file/#{number}", path
+  set :lyricbridge_voice, 1
+  old = get("/lyricbridge_voice_file/#{number - 4}")
+  sample_free old if old
 end

@@ -50,3 +50,16 @@ def test_doctor_does_not_load_the_renderer(tmp_path: Path) -> None:
     loaded = done.stdout
     assert "'bridge.sonicpi.files'" in loaded
     assert "'bridge.sonicpi.render'" not in loaded and "'bridge.stream.daemon'" not in loaded
+
+
+def test_doctor_says_whether_a_voice_is_available(tmp_path: Path) -> None:
+    code = ("import sys\nfrom bridge.cli import main\nsys.argv = ['lyricbridge', 'doctor', "
+            "'--port', '9']\nmain()")
+    env = {**os.environ, "LYRICBRIDGE_MODEL": str(tmp_path / "none")}
+    with_voice = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                env=env, check=False)
+    assert "[ok] a voice: Festival can sing the words" in with_voice.stdout
+    without = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**env, "PATH": str(tmp_path)}, check=False)
+    assert "[--] no voice (festival is not installed)" in without.stdout
+    assert "festival festvox-kallpc16k" in without.stdout

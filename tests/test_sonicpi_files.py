@@ -15,10 +15,10 @@ LESSONS = sorted(KIDS.glob("*.rb"))
 MAX_LESSON_LINES = 25
 
 
-def test_there_are_five_lessons() -> None:
+def test_there_are_six_lessons() -> None:
     assert [p.name for p in LESSONS] == [
         "01_first_loop.rb", "02_sleep_and_tempo.rb", "03_ring_and_tick.rb",
-        "04_lyrics_melody.rb", "05_your_own_scale.rb",
+        "04_lyrics_melody.rb", "05_your_own_scale.rb", "06_the_voice.rb",
     ]
     assert (KIDS / "README.md").is_file()
 

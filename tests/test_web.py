@@ -328,3 +328,29 @@ def test_bad_requests_get_a_clear_4xx_and_the_stream_goes_on(text_bridge: Bridge
 
 def test_no_javascript_error_in_the_browser_log(driver: Any) -> None:
     assert not js_errors(driver)
+
+
+def test_the_voice_button_turns_the_voice_off_and_on(driver: Any, text_bridge: Bridge,
+                                                     tmp_path: Path) -> None:
+    open_page(driver, text_bridge.url)
+    assert not by(driver, "voice").is_displayed()  # no --voice: nothing to switch
+    text = tmp_path / "verses.txt"
+    text.write_text("\n".join(VERSES) + "\n", encoding="utf-8")
+    osc = OscListener()
+    bridge = Bridge(["--text", str(text), "--loop", "--bpm", str(BPM), "--voice"], osc)
+    try:
+        open_page(driver, bridge.url)
+        button = by(driver, "voice")
+        wait_until(lambda: button.is_displayed() and button.text == "voice on", 10,
+                   "the voice button to show the voice on")
+        button.click()
+        wait_until(lambda: "voice on → off" in bridge.log(), 5, "the bridge to log voice off")
+        wait_until(lambda: button.text == "voice off", 5, "the button to say voice off")
+        assert button.get_attribute("aria-pressed") == "false"
+        button.click()
+        wait_until(lambda: "voice off → on" in bridge.log(), 5, "the bridge to log voice on")
+        wait_until(lambda: button.text == "voice on", 5, "the button to say voice on")
+        assert not js_errors(driver)
+    finally:
+        assert bridge.stop() == 0, bridge.log()
+        osc.close()

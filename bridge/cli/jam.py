@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 from functools import partial
@@ -22,6 +23,7 @@ from bridge.cli.base import (
     target_options,
 )
 from bridge.cli.song import make_plan, song_options
+from bridge.cli.voice import voice_beside, voice_options
 from bridge.errors import BridgeError, InputError
 from bridge.stream.commands import MAX_BPM, MIN_BPM
 from bridge.web import WebAddress, start_web, web_option
@@ -69,13 +71,15 @@ def _check_extra(secret: str | None) -> None:
 @song_options
 @web_option
 @midi_options
+@voice_options
 def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
         text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
         seed_text: str | None, seed: int | None, clean: bool, control_port: int,
         control_host: str, control_token: str | None, songs: bool | None, form: str,
         schemes: tuple[str, ...], lines_per_stanza: int, syllable_range: str,
-        web: WebAddress | None, midi_port: str | None, midi_map: Path | None) -> None:
+        web: WebAddress | None, midi_port: str | None, midi_map: Path | None, voice: bool,
+        voice_high: bool) -> None:
     """Sing one song together: every performer's bridge sings the same lines at the same time.
 
     The nodes elect a leader (Raft) that writes the song; every node sings only what a
@@ -129,7 +133,15 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
                                                          syllable_range),
                                   temperature, top_k, seed, seed_text, clean)
 
-    commands: queue.Queue[Command] = queue.Queue()
+    from bridge.voice.controller import VoiceTap
+
+    if voice:
+        if witness:
+            raise InputError("a --witness only votes; leave out --voice")
+        from bridge.voice import check_voice
+
+        check_voice()
+    commands: queue.Queue[Command] = VoiceTap()
     midi = None
     if midi_port is not None or midi_map is not None:
         from bridge.midi.controller import MidiController
@@ -171,8 +183,13 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
         else:
             log.info("jam: node %s with %d peers; singing to %s:%d", node, len(peers), host,
                      port)
+        singer = (voice_beside(session, host, port, voice_high) if voice
+                  else contextlib.nullcontext())
         try:
-            session.run()
+            with singer as voice_controller:
+                if voice_controller is not None:
+                    voice_controller.announce()
+                session.run()
         except KeyboardInterrupt:
             pass
         finally:

@@ -10,6 +10,7 @@ import click
 from bridge.cli.base import cli, model_option, sampling_options
 from bridge.cli.song import make_plan, song_options, song_switch
 from bridge.cli.text import written_lines
+from bridge.cli.voice import parse_parts, voice_options
 from bridge.stream.commands import MAX_BPM, MIN_BPM
 
 #: Lines sung when --lines is not given and the lines are not a song.
@@ -26,15 +27,19 @@ DEFAULT_LINES = 4
               help="Ruby file to run (repeatable; default: lyrics_melody.rb + tabla_groove.rb).")
 @click.option("--text", "text_file", type=str, default=None, metavar="FILE",
               help="Sing the first lines of FILE ('-' for stdin) instead of generated ones.")
+@click.option("--parts", type=str, default=None, callback=parse_parts, metavar="PARTS",
+              help="Record only these parts, e.g. voice or melody,voice (stems): any of "
+                   "melody, drums, voice. Default: melody,drums (and voice with --voice).")
+@voice_options
 @model_option
 @sampling_options
 @song_switch
 @song_options
 def render(out: Path, count: int | None, bpm: float, loop_files: tuple[Path, ...],
-           text_file: str | None, model_dir: Path | None, temperature: float | None,
-           top_k: int | None, seed_text: str | None, seed: int | None, clean: bool,
-           songs: bool | None, form: str, schemes: tuple[str, ...], lines_per_stanza: int,
-           syllable_range: str) -> None:
+           text_file: str | None, parts: frozenset[str] | None, voice: bool, voice_high: bool,
+           model_dir: Path | None, temperature: float | None, top_k: int | None,
+           seed_text: str | None, seed: int | None, clean: bool, songs: bool | None, form: str,
+           schemes: tuple[str, ...], lines_per_stanza: int, syllable_range: str) -> None:
     """Sing through a private headless Sonic Pi and record it to a WAV file: a song, as
     ``run`` sings it (--no-song: free lines; --text: your own).
 
@@ -45,10 +50,12 @@ def render(out: Path, count: int | None, bpm: float, loop_files: tuple[Path, ...
     Examples:
       lyricbridge render song.wav --bpm 100 --seed 1      # one whole song
       lyricbridge render lines.wav --no-song --lines 4     # four free lines
+      lyricbridge render voice.wav --voice --parts voice   # the sung words alone
     """
+    from bridge.cli.voice import RenderParts
     from bridge.errors import InputError
     from bridge.song.sources import Lyric, as_lyric
-    from bridge.sonicpi.render import render_wav
+    from bridge.sonicpi.render import DEFAULT_LOOP_NAMES, default_loop_files, render_wav
 
     if out.suffix.lower() != ".wav":
         raise InputError(f"the output must be a .wav file, got {out}; e.g. song.wav")
@@ -73,9 +80,21 @@ def render(out: Path, count: int | None, bpm: float, loop_files: tuple[Path, ...
     else:
         plan = make_plan(form, schemes, lines_per_stanza, syllable_range)
         lines = song_lines(model_dir, plan, count, (temperature, top_k, seed, seed_text), clean)
+    chosen = parts if parts is not None else frozenset(
+        {"melody", "drums"} | ({"voice"} if voice else set()))
+    if "voice" in chosen:
+        from bridge.voice import check_voice
+
+        check_voice()
+    files = list(loop_files) or [f for f in default_loop_files()
+                                 if "drums" in chosen or f.name == DEFAULT_LOOP_NAMES[0]]
     for item in lines:
         click.echo(as_lyric(item).text)
-    result = render_wav(out, lines, bpm=bpm, loop_files=list(loop_files) or None)
+    recorded = RenderParts(chosen, voice_high)
+    try:
+        result = render_wav(out, lines, bpm=bpm, loop_files=files, prepare=recorded)
+    finally:
+        recorded.close()
     click.echo(f"wrote {result.path}: {result.seconds:.1f} s of audio ({result.lines} lines at "
                f"{bpm:g} bpm) in {result.render_seconds:.1f} s")
 

@@ -22,6 +22,7 @@ from bridge.cli.base import (
     target_options,
 )
 from bridge.cli.song import make_plan, song_options, song_switch
+from bridge.cli.voice import voice_beside, voice_options
 from bridge.stream import protocol
 from bridge.stream.commands import MAX_BPM, MIN_BPM
 from bridge.web import WebAddress, start_web, web_option
@@ -43,12 +44,14 @@ from bridge.web import WebAddress, start_web, web_option
 @song_switch
 @song_options
 @web_option
+@voice_options
 def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
         bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
         seed_text: str | None, seed: int | None, clean: bool, control_port: int,
         control_host: str, control_token: str | None, midi_port: str | None,
         midi_map: Path | None, songs: bool | None, form: str, schemes: tuple[str, ...],
-        lines_per_stanza: int, syllable_range: str, web: WebAddress | None) -> None:
+        lines_per_stanza: int, syllable_range: str, web: WebAddress | None, voice: bool,
+        voice_high: bool) -> None:
     """Stream lyric lines to Sonic Pi, one datagram per line, until Ctrl-C.
 
     Load sonicpi/lyrics_melody.rb in Sonic Pi first to hear them.
@@ -61,16 +64,22 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
       echo "Twinkle twinkle" | lyricbridge run --text - --lines 1
       lyricbridge run --midi V49               # knobs, pads and keys steer it
       lyricbridge run --web 8000               # and open http://127.0.0.1:8000/
+      lyricbridge run --voice                  # Sonic Pi sings the words too
     """
-    import queue
+    import contextlib
 
     from bridge.model.limits import check_seed_text
     from bridge.song.sources import LineSource, ModelLines, TextLines
     from bridge.song.textfile import read_text
-    from bridge.stream.control import Command, ControlListener, check_token_needed
+    from bridge.stream.control import ControlListener, check_token_needed
     from bridge.stream.daemon import Daemon
     from bridge.stream.transport import OscSender, probe_listener
+    from bridge.voice.controller import VoiceTap
 
+    if voice:
+        from bridge.voice import check_voice
+
+        check_voice()
     if control_port:
         check_token_needed(control_host, control_token)
     source: LineSource
@@ -91,7 +100,7 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
             source = SongLines(SongComposer(writer, plan, clean=clean))
         check_seed = partial(check_seed_text, lyric_model.vocab)
 
-    commands: queue.Queue[Command] = queue.Queue()
+    commands = VoiceTap()
     midi = None
     if midi_port is not None or midi_map is not None:
         from bridge.midi.controller import MidiController
@@ -112,19 +121,25 @@ def run(text_file: str | None, loop: bool, model_dir: Path | None, host: str, po
             if midi is not None:
                 daemon.observers.append(midi.observe)
                 midi.start()
-            # With --text, the page's generator loads the model when it is first asked.
-            page = start_web(web, daemon, lyric_model, check_seed, clean,
-                             load_model=partial(load_model_to_write, model_dir)) if web else None
-            previous = signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
-            log.info("streaming to %s:%d at %g bpm", host, port, bpm)
-            try:
-                stats = daemon.run()
-            except KeyboardInterrupt:
-                stats = daemon.stats
-            finally:
-                signal.signal(signal.SIGTERM, previous)
-                if page is not None:
-                    page.stop()
+            singer = (voice_beside(daemon, host, port, voice_high) if voice
+                      else contextlib.nullcontext())
+            with singer as voice_controller:
+                # With --text, the page's generator loads the model when it is first asked.
+                page = start_web(web, daemon, lyric_model, check_seed, clean,
+                                 load_model=partial(load_model_to_write, model_dir)
+                                 ) if web else None
+                if voice_controller is not None:
+                    voice_controller.announce()
+                previous = signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
+                log.info("streaming to %s:%d at %g bpm", host, port, bpm)
+                try:
+                    stats = daemon.run()
+                except KeyboardInterrupt:
+                    stats = daemon.stats
+                finally:
+                    signal.signal(signal.SIGTERM, previous)
+                    if page is not None:
+                        page.stop()
     finally:
         if listener is not None:
             listener.close()

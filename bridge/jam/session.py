@@ -127,7 +127,7 @@ class Jam:
             elif cmd.name in ("sung", "ended"):  # what this node's Sonic Pi sang
                 if self.stage is not None:
                     self.stage.commands.put(cmd)
-            elif cmd.name in SHARED_COMMANDS:
+            elif cmd.name in SHARED_COMMANDS and not isinstance(cmd.value, tuple):
                 self._share(CommandEntry(cmd.name, cmd.value))
 
     def _share(self, entry: CommandEntry) -> None:

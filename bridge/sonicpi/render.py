@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from bridge.sonicpi import (
 )
 from bridge.stream.daemon import Daemon
 from bridge.stream.phrasing import seconds_per_bar
-from bridge.stream.stage import Stats
+from bridge.stream.stage import Observer, Stats
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +75,20 @@ class _Given:
         return next(self._it, None)
 
 
-def _stream(spi: HeadlessSonicPi, lines: Sequence[str | Lyric], bpm: float) -> Stats:
+#: Called with the server once the loop files run, before recording: sets what the loops need
+#: (knobs, the bridge's address) and returns observers of the lines sent (e.g. the voice).
+Prepare = Callable[[HeadlessSonicPi], Sequence[Observer]]
+
+
+def _stream(spi: HeadlessSonicPi, lines: Sequence[str | Lyric], bpm: float,
+            observers: Sequence[Observer] = ()) -> Stats:
     """Send the lines with the daemon's one-line look-ahead; return what was sent."""
     if all(isinstance(line, str) for line in lines):
-        return Daemon(TextLines("\n".join(map(str, lines))), spi, bpm=bpm).run()
-    return Daemon(_Given(lines), spi, bpm=bpm).run()
+        daemon = Daemon(TextLines("\n".join(map(str, lines))), spi, bpm=bpm)
+    else:
+        daemon = Daemon(_Given(lines), spi, bpm=bpm)
+    daemon.observers.extend(observers)
+    return daemon.run()
 
 
 def _wait_for_music_end(stats: Stats, bpm: float, tail: float) -> float:
@@ -111,14 +120,16 @@ def _trim(raw: Path, out: Path) -> None:
 
 
 def _record(spi: HeadlessSonicPi, lines: Sequence[str | Lyric], bpm: float,
-            loop_files: Sequence[Path], raw: Path, tail: float) -> tuple[Stats, float]:
+            loop_files: Sequence[Path], raw: Path, tail: float,
+            prepare: Prepare | None = None) -> tuple[Stats, float]:
     earlier_errors = len(spi.errors())
     for f in loop_files:
         spi.run_file(Path(f))
+    observers = prepare(spi) if prepare is not None else ()
     spi.start_recording()
     log.info("recording %d lines at %g bpm", len(lines), bpm)
     try:
-        stats = _stream(spi, lines, bpm)
+        stats = _stream(spi, lines, bpm, observers)
         music = _wait_for_music_end(stats, bpm, tail)
     finally:
         spi.stop_recording()
@@ -163,6 +174,7 @@ def render_wav(
     boot_timeout: float = 60.0,
     spi: HeadlessSonicPi | None = None,
     server_rb: Path = SERVER_RB,
+    prepare: Prepare | None = None,
 ) -> RenderResult:
     """Sing ``lines`` through a headless Sonic Pi and write the result to ``out_path``.
 
@@ -172,7 +184,8 @@ def render_wav(
     (default: lyrics_melody.rb and tabla_groove.rb), records while streaming the lines with
     the daemon's look-ahead, trims the silence at both ends, and writes the WAV atomically.
     Everything it started is stopped and every temporary file removed, also on Ctrl-C or an
-    error; ``out_path`` is then left as it was.
+    error; ``out_path`` is then left as it was. ``prepare`` (see ``Prepare``) runs once the
+    loop files do.
     """
     t0 = time.monotonic()
     out_path = Path(out_path).resolve()
@@ -183,7 +196,7 @@ def render_wav(
     tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp.wav")
     try:
         with _server(spi, work, boot_timeout, server_rb) as server:
-            stats, music = _record(server, lines, bpm, files, raw, tail)
+            stats, music = _record(server, lines, bpm, files, raw, tail, prepare)
             ports = server.ports.all()
         _trim(raw, tmp)
         seconds = wav_seconds(tmp)

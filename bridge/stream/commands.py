@@ -15,9 +15,10 @@ MAX_BPM = 300.0
 
 #: Every command name the daemon understands ("sung" and "ended" are information: Sonic Pi
 #: started, or finished, line ``value``; they change nothing but are what the bridge knows
-#: about what was really sung).
+#: about what was really sung; "notes" is information for the voice: (seq, inbox number,
+#: notes...); "voice" 1.0 or 0.0).
 COMMAND_NAMES = ("stop", "pause", "resume", "next", "bpm", "temperature", "seed_text", "sung",
-                 "ended", "chorus")
+                 "ended", "chorus", "notes", "voice")
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Command:
     """One control action for the daemon: its name and value (None for the plain triggers)."""
 
     name: str
-    value: float | int | str | None = None
+    value: float | int | str | tuple[float, ...] | None = None
 
 
 def check_bpm(bpm: float) -> float:

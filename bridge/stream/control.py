@@ -73,12 +73,29 @@ def parse_command(data: bytes, check_seed_text: Callable[[str], str] | None = No
         if len(args) != 1 or isinstance(args[0], bool) or not isinstance(args[0], int):
             raise InputError(f"{address} takes one int (the line's seq), got {args!r}")
         return Command("sung" if address == protocol.SUNG_ADDRESS else "ended", args[0])
+    if address == protocol.NOTES_ADDRESS:
+        return _notes(args)
+    if address == protocol.CONTROL_VOICE:
+        if len(args) != 1 or isinstance(args[0], bool) or args[0] not in (0, 1):
+            raise InputError(f"{address} takes 1 (on) or 0 (off), got {args!r}")
+        return Command("voice", float(args[0]))
     if address in _TRIGGERS:
         if args:
             raise InputError(f"{address} takes no arguments, got {args!r}")
         return Command(_TRIGGERS[address])
     known = ", ".join(protocol.CONTROL_ADDRESSES)
     raise InputError(f"unknown address {address!r}; the bridge understands {known}")
+
+
+def _notes(args: list[object]) -> Command:
+    """``/lyricbridge/notes`` seq number notes...: a Command whose value is all of them."""
+    numbers = [a for a in args if isinstance(a, int | float) and not isinstance(a, bool)]
+    if (len(numbers) != len(args) or len(args) < 2 or len(args) > protocol.MAX_NOTES + 2
+            or not all(isinstance(a, int) for a in args[:2])
+            or not all(0 <= float(n) <= 127 for n in numbers[2:])):
+        raise InputError(f"{protocol.NOTES_ADDRESS} takes seq, inbox number and up to "
+                         f"{protocol.MAX_NOTES} MIDI notes (0-127), got {args!r}"[:300])
+    return Command("notes", tuple(float(n) for n in numbers))
 
 
 def is_loopback(host: str) -> bool:

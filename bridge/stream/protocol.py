@@ -42,6 +42,10 @@ CONTROL_NEXT = "/lyricbridge/next"
 CONTROL_PAUSE = "/lyricbridge/pause"
 CONTROL_RESUME = "/lyricbridge/resume"
 CONTROL_CHORUS = "/lyricbridge/chorus"
+#: Sonic Pi -> bridge: the voice on (1) or off (0) (``--voice``); bridge -> Sonic Pi: a sung
+#: line is ready: inbox number (i), seq (i), the WAV's path (s), lead seconds (f).
+CONTROL_VOICE = "/lyricbridge/voice"
+VOICE_ADDRESS = CONTROL_VOICE
 CONTROL_ADDRESSES = (
     CONTROL_TEMPERATURE,
     CONTROL_BPM,
@@ -50,12 +54,18 @@ CONTROL_ADDRESSES = (
     CONTROL_PAUSE,
     CONTROL_RESUME,
     CONTROL_CHORUS,
+    CONTROL_VOICE,
 )
 #: Sonic Pi -> bridge, information rather than a command: the live loop started line ``seq``.
 SUNG_ADDRESS = "/lyricbridge/sung"
 #: Sonic Pi -> bridge: the live loop heard line ``seq`` to its end (so a restart in the middle
 #: of a line sends that line again, in full).
 ENDED_ADDRESS = "/lyricbridge/ended"
+#: Sonic Pi -> bridge, information: the notes (MIDI numbers) it chose for line ``seq``, which
+#: it keeps as inbox ``number``: seq (i), number (i), then one note per syllable.
+NOTES_ADDRESS = "/lyricbridge/notes"
+#: The most notes a notes datagram may carry.
+MAX_NOTES = 512
 #: Bridge -> Sonic Pi: a named setting for the Ruby loops (``name`` string, ``value`` number or
 #: string), stored there with ``set :lyricbridge_<name>`` (scale root, octave, jam.rb's knobs).
 KNOB_ADDRESS = "/lyricbridge/knob"

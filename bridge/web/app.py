@@ -38,7 +38,7 @@ KEEPALIVE_S = 15.0
 TOKEN_HEADER = "x-lyricbridge-token"
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 TRIGGERS = ("next", "pause", "resume")
-COMMANDS = ("temperature", "bpm", "seed_text", *TRIGGERS)
+COMMANDS = ("temperature", "bpm", "seed_text", "voice", *TRIGGERS)
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
            "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
 
@@ -102,6 +102,10 @@ def command_from(body: dict[str, Any], ctx: WebContext) -> Command:
         if value is not None:
             raise Refused(400, f"{name} takes no value, got {value!r}")
         return Command(name)
+    if name == "voice":  # true/1: on, false/0: off (a bridge without --voice logs it)
+        if value not in (True, False, 0, 1):
+            raise Refused(400, f"voice takes true or false, got {value!r}")
+        return Command(name, 1.0 if value else 0.0)
     if name in ("temperature", "seed_text") and ctx.model is None:
         raise Refused(409, f"{name.replace('_', ' ')} ignored: the lines come from a text, "
                            "not the model")
