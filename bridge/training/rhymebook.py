@@ -15,19 +15,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bridge.song.clean import blocked_words
-from bridge.song.rhyme import sound_of
+from bridge.song.rhyme import NOT_ENDINGS, sound_of
 
 #: How many of the most frequent English words to look at.
-TOP_WORDS = 25_000
-MIN_CORPUS = 8
-#: Words a sung line does not end on.
-NOT_ENDINGS = frozenset("""
-    a an the of to in on at by for from with as than and or but nor if that into onto upon
-    is am are was were be been being has had have do does did shall should would could can
-    may might must will the its it's our your their his whose which what who whom this these
-    those there's i'm you're we're they're he's she's isn't aren't wasn't weren't don't
-    doesn't didn't won't can't couldn't wouldn't shouldn't ve ll re em st th mr mrs ms dr jr
-""".split())
+TOP_WORDS = 15_000
+MIN_CORPUS = 15
 
 
 @dataclass(frozen=True)
