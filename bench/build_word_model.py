@@ -91,7 +91,7 @@ def main() -> None:
     counts = Counter(w for line in text.splitlines() for w in tokenize(line))
     words = decodable_words(counts)
     save_npz(args.out / WORDS_FILE, trie_arrays(words))
-    book = build_rhymebook(counts)
+    book = build_rhymebook(counts, words)
     write_text_atomic(ROOT / "bridge" / "song" / RHYMEBOOK, book.text)
     (ROOT / "bridge" / "song" / RHYMEBOOK).chmod(0o644)
     card = args.out / "MODEL_CARD.md"

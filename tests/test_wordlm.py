@@ -72,6 +72,9 @@ def test_unseen_pairs_and_unigrams_of_a_hand_made_model(tmp_path: Path) -> None:
     assert lm.unigrams(lines) == pytest.approx(
         [(-0.7 - 0.9 - 1.2) * LN10, (-0.9 - 0.7) * LN10, (-0.7 - 0.9 - 0.7) * LN10, 0.0])
     assert len(lm.score_ids([])) == 0 and len(lm.unseen_pairs([])) == 0
+    lm.score_ids(lines)  # the top order here is the pairs
+    assert list(lm.unseen_top(4)) == [0, 3, 2, 1]
+    assert list(lm.unseen_top(4, tail=2)) == [0, 2, 2, 1]
 
 
 def test_the_shipped_word_model_prefers_real_order(shipped: LyricModel) -> None:

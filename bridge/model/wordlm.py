@@ -84,6 +84,15 @@ class WordModel:
         self.last_owner = owner
         return np.bincount(owner, weights=total, minlength=len(lines))
 
+    def unseen_top(self, lines: int, tail: int = 0) -> np.ndarray:
+        """For each of the ``lines`` lines of the last ``score_ids`` call, how many of its
+        top-order n-grams training never held; with ``tail``, only among its last ``tail``."""
+        owner, miss = self.last_owner, ~self.last_hits
+        if tail and len(owner):
+            last = np.cumsum(np.bincount(owner, minlength=lines)) - 1
+            miss = miss & (last[owner] - np.arange(len(owner)) < tail)
+        return np.bincount(owner, weights=miss, minlength=lines).astype(np.int64)
+
     def seen_runs(self, lines: list[list[int]], end: bool = True) -> np.ndarray:
         """For each line, the longest run of consecutive words whose top-order n-grams were
         all seen in training (a line copying the training text has a long one)."""

@@ -38,6 +38,9 @@ SEEN_RUN, BORROWED = 5, 0.5
 #: (the ending after the word before it, and the ending closing the line: "to be flee",
 #: "a hands"), and elsewhere.
 UNSEEN_END, UNSEEN = 1.0, 0.5
+#: And this much (before the mean over words) for each of its last two top-order n-grams
+#: (the ending in its context: "the sad</s>", "a brass</s>") that training never held.
+UNSEEN_END_TOP = 3.0
 
 
 @dataclass
@@ -72,7 +75,7 @@ def word_scores(judge: WordModel | None, lines: list[list[str]], openings: dict[
     if judge is None:
         return -n
     ids = [judge.ids_of(t) for t in lines]
-    total = judge.score_ids(ids)
+    total = judge.score_ids(ids) - UNSEEN_END_TOP * judge.unseen_top(len(ids), 2)
     base = judge.unigrams(ids)
     repeats = np.array([opening_penalty(t, openings) for t in lines])
     return (total - UNIGRAM_WEIGHT * base) / n - repeats - unseen_penalty(judge, ids)
@@ -119,7 +122,7 @@ def judge_lines(model: GruModel, vocab: Vocabulary, judge: WordModel | None,
     words = np.array([max(1, len(t)) for t in toks], dtype=float)
     if judge is not None:
         wids = [judge.ids_of(t) for t in toks]
-        word_total = judge.score_ids(wids)
+        word_total = judge.score_ids(wids) - UNSEEN_END_TOP * judge.unseen_top(len(wids), 2)
         base = judge.unigrams(wids)
         score = ((1 - WORD_WEIGHT) * char_total + WORD_WEIGHT * word_total
                  - UNIGRAM_WEIGHT * base) / words

@@ -25,8 +25,8 @@ RHYMEBOOK = "rhymebook.tsv"
 NOT_ENDINGS = frozenset("""
     a an the of to in on at by for from with as than and or but nor if that into onto upon
     is am are was were be been being has had have do does did shall should would could can
-    may might must will the its it's our your their his whose which what who whom this these
-    those there's i'm you're we're they're he's she's isn't aren't wasn't weren't don't
+    may might must will the its it's my thy our your their his whose which what who whom this
+    these those there's i'm you're we're they're he's she's isn't aren't wasn't weren't don't
     doesn't didn't won't can't couldn't wouldn't shouldn't ve ll re em st th mr mrs ms dr jr
 """.split())
 

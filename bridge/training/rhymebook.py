@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from bridge.song.clean import blocked_words
@@ -29,7 +30,9 @@ class Built:
     sounds: int
 
 
-def build_rhymebook(corpus_counts: Counter[str]) -> Built:
+def build_rhymebook(corpus_counts: Counter[str], allowed: Collection[str] | None = None) -> Built:
+    """The book from the frequency list, the corpus's word counts and (if given) only the
+    words decoding may spell."""
     import pronouncing
     import wordfreq
 
@@ -37,7 +40,8 @@ def build_rhymebook(corpus_counts: Counter[str]) -> Built:
     for word in wordfreq.top_n_list("en", TOP_WORDS):
         if not re.fullmatch(r"[a-z]{2,}", word) or word in NOT_ENDINGS or blocked_words(word):
             continue
-        if corpus_counts.get(word, 0) < MIN_CORPUS:
+        if corpus_counts.get(word, 0) < MIN_CORPUS or (allowed is not None
+                                                        and word not in allowed):
             continue
         found = pronouncing.phones_for_word(word)
         if found:
