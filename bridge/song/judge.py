@@ -28,7 +28,7 @@ UNIGRAM_WEIGHT = 0.2
 WORD_WEIGHT = 0.6
 #: A line that opens on the same word as an earlier line of its song loses this much, per
 #: earlier line (repeated openings, above all "And", are what a listener tires of).
-REPEAT_OPENING = 0.6
+REPEAT_OPENING = 0.9
 
 
 #: A line whose tokens (with its start and end) run this long through n-grams all seen in
