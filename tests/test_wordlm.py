@@ -16,6 +16,7 @@ from bridge.model.store import LyricModel, default_model_dir, word_files
 from bridge.model.wordlm import WORDLM_FILE, WordModel, tokenize
 from bridge.model.wordmask import WORDS_FILE, WordMask, WordTrie
 from bridge.song.plan import Plan
+from bridge.song.rhyme import NOT_ENDINGS, last_word
 from bridge.song.songlines import SongComposer
 from bridge.training.wordlm import arpa_arrays, save_npz, trie_arrays
 
@@ -58,6 +59,22 @@ def test_a_hand_made_model_scores_by_back_off(tmp_path: Path) -> None:
     want1 = (-0.3 - 0.9) * LN10 + (-0.1 - 0.7) * LN10 + (-0.2 - 1.0) * LN10
     assert got == pytest.approx([want0, want1])
     assert lm.score_lines(["florbix"])[0] == pytest.approx((-0.3 - 2.0 - 1.0) * LN10)
+
+
+def test_unseen_pairs_and_unigrams_of_a_hand_made_model(tmp_path: Path) -> None:
+    save_npz(tmp_path / "lm.npz", arpa_arrays(ARPA))
+    lm = WordModel.load(tmp_path / "lm.npz")
+    lines = [lm.ids_of(tokenize(t)) for t in ("the sun sings", "sun the", "the sun the", "")]
+    # pairs with <s> and </s>: all seen; <s> sun, sun the, the </s> unseen; the sun the ...
+    assert list(lm.unseen_pairs(lines)) == [0, 3, 2, 1]
+    assert list(lm.unseen_pairs(lines, tail=2)) == [0, 2, 2, 1]
+    assert list(lm.unseen_pairs(lines, tail=1)) == [0, 1, 1, 1]
+    assert lm.unigrams(lines) == pytest.approx(
+        [(-0.7 - 0.9 - 1.2) * LN10, (-0.9 - 0.7) * LN10, (-0.7 - 0.9 - 0.7) * LN10, 0.0])
+    assert len(lm.score_ids([])) == 0 and len(lm.unseen_pairs([])) == 0
+    lm.score_ids(lines)  # the top order here is the pairs
+    assert list(lm.unseen_top(4)) == [0, 3, 2, 1]
+    assert list(lm.unseen_top(4, tail=2)) == [0, 2, 2, 1]
 
 
 def test_the_shipped_word_model_prefers_real_order(shipped: LyricModel) -> None:
@@ -141,8 +158,12 @@ def test_songs_spell_only_words_of_the_shipped_trie(shipped: LyricModel) -> None
     assert trie is not None
     song = SongComposer(shipped.writer(seed=4), Plan()).write()
     ends = np.flatnonzero(trie.end)
-    assert len(ends) > 20_000
+    assert 5_000 < len(ends) < 20_000  # familiar words only
+    assert all(trie.node_of(odd) < 0 or not trie.end[trie.node_of(odd)]
+               for odd in ("ur", "ba", "ha", "fryers"))
+    assert trie.end[trie.node_of("thee")] and trie.end[trie.node_of("morning")]
     for line in song.text().splitlines():
+        assert last_word(line) not in NOT_ENDINGS, line
         for word in re.findall(r"[a-z]+(?:'[a-z]+)*", line.lower()):
             node = 0
             for c in word:

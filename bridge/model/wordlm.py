@@ -68,14 +68,30 @@ class WordModel:
         """Natural log-probability of each line of word ids (after ``<s>``; with ``end``,
         ``</s>`` is predicted too). One vectorised pass for all lines."""
         n = self.order
-        seqs = [[BOS] * (n - 1) + ids + ([EOS] if end else []) for ids in lines]
-        owner = np.concatenate([np.full(len(s) - n + 1, i) for i, s in enumerate(seqs)]) \
-            if seqs else np.zeros(0, dtype=np.int64)
-        windows = np.concatenate([np.lib.stride_tricks.sliding_window_view(
-            np.asarray(s, dtype=np.int64), n) for s in seqs]) if seqs else np.zeros((0, n))
+        if not lines:
+            self.last_hits = np.zeros(0, dtype=bool)
+            self.last_owner = np.zeros(0, dtype=np.int64)
+            return np.zeros(0)
+        head, tail = [BOS] * (n - 1), [EOS] if end else []
+        flat = np.fromiter((i for ids in lines for i in (*head, *ids, *tail)), dtype=np.int64)
+        sizes = np.array([len(ids) + len(head) + len(tail) for ids in lines])
+        owner_of = np.repeat(np.arange(len(lines)), sizes)
+        # a window belongs to a line when it starts and ends inside it
+        windows = np.lib.stride_tricks.sliding_window_view(flat, n)
+        keep = owner_of[: len(windows)] == owner_of[n - 1 :]
+        windows, owner = windows[keep], owner_of[: len(keep)][keep]
         total, self.last_hits = self._window_logp(windows)
         self.last_owner = owner
         return np.bincount(owner, weights=total, minlength=len(lines))
+
+    def unseen_top(self, lines: int, tail: int = 0) -> np.ndarray:
+        """For each of the ``lines`` lines of the last ``score_ids`` call, how many of its
+        top-order n-grams training never held; with ``tail``, only among its last ``tail``."""
+        owner, miss = self.last_owner, ~self.last_hits
+        if tail and len(owner):
+            last = np.cumsum(np.bincount(owner, minlength=lines)) - 1
+            miss = miss & (last[owner] - np.arange(len(owner)) < tail)
+        return np.bincount(owner, weights=miss, minlength=lines).astype(np.int64)
 
     def seen_runs(self, lines: list[list[int]], end: bool = True) -> np.ndarray:
         """For each line, the longest run of consecutive words whose top-order n-grams were
@@ -88,6 +104,29 @@ class WordModel:
             prev = who
             out[who] = max(out[who], run + self.order - 1 if run else 0)
         return out
+
+    def unigrams(self, lines: list[list[int]]) -> np.ndarray:
+        """Sum of each line's unigram log-probabilities (the SLOR baseline)."""
+        flat = np.fromiter((i for ids in lines for i in ids), dtype=np.int64)
+        owner = np.repeat(np.arange(len(lines)), [len(ids) for ids in lines])
+        return np.bincount(owner, weights=self.logp[0][flat], minlength=len(lines))
+
+    def unseen_pairs(self, lines: list[list[int]], tail: int = 0) -> np.ndarray:
+        """For each line of word ids (with ``<s>`` and ``</s>``), how many of its word pairs
+        training never held; with ``tail``, only among its last ``tail`` pairs."""
+        seqs = [[BOS, *ids, EOS] for ids in lines]
+        if tail:
+            seqs = [s[-tail - 1 :] for s in seqs]
+        if not seqs:
+            return np.zeros(0, dtype=np.int64)
+        flat = np.fromiter((i for s in seqs for i in s), dtype=np.int64)
+        owner_of = np.repeat(np.arange(len(seqs)), [len(s) for s in seqs])
+        pairs = np.stack([flat[:-1], flat[1:]], axis=1)
+        keep = owner_of[:-1] == owner_of[1:]
+        found, _ = self._find(2, pairs[keep]) if self.order >= 2 else (
+            np.ones(int(keep.sum()), dtype=bool), None)
+        return np.bincount(owner_of[:-1][keep], weights=~found, minlength=len(seqs)
+                           ).astype(np.int64)
 
     def _window_logp(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """log p(last word | the words before it) for each row of ``n`` ids (back-off), and

@@ -21,6 +21,14 @@ from bridge.song.clean import blocked_words
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
 RHYMEBOOK = "rhymebook.tsv"
+#: Words a sung line does not end on.
+NOT_ENDINGS = frozenset("""
+    a an the of to in on at by for from with as than and or but nor if that into onto upon
+    is am are was were be been being has had have do does did shall should would could can
+    may might must will the its it's my thy our your their his whose which what who whom this
+    these those there's i'm you're we're they're he's she's isn't aren't wasn't weren't don't
+    doesn't didn't won't can't couldn't wouldn't shouldn't ve ll re em st th mr mrs ms dr jr
+""".split())
 
 
 def word_key(word: str) -> str:

@@ -1,13 +1,15 @@
 """Write song lines that rhyme by construction, judged by the char model and a word model.
 
-For every line, K candidate lines are sampled together, spelling only real words (a prefix
-trie masks the characters that cannot continue one). Each is cut before its last word; the
-ending words allowed there (the line's own word, or rhyme words from the book in random
-order) make (cut, word) pairs. The word model ranks every pair cheaply; the best few are
-scored whole (the char model's log-probability of the forced ending and newline, in one
-batch, plus the word model's, as SLOR over words: see ``bridge.song.judge``). The best line
-among those that meet the constraints (syllables, bars, clean and real words) is kept, and
-writing carries on from the model state *after* that line's ending.
+For every line, K candidate lines are sampled together (cooler than the writer's temperature),
+spelling only familiar words (a prefix trie masks the characters that cannot continue one).
+Each is cut before each of its last few words; the ending words allowed there (the word
+sampled there, unless no line ends on it, or rhyme words from the book in random order) make
+(cut, word) pairs. The word model ranks every pair cheaply (a word pair training never held
+costs most at the ending: "to be flee"); the best few are scored whole (the char model's
+log-probability of the forced ending and newline, in one batch, plus the word model's, as SLOR
+over words: see ``bridge.song.judge``). The best line among those that meet the constraints
+(syllables, bars, clean and real words) is kept, and writing carries on from the model state
+*after* that line's ending.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bridge.model.wordlm import WordModel, tokenize
 from bridge.model.wordmask import WordMask
 from bridge.song.clean import blocked_words
 from bridge.song.judge import Ending, judge_lines, word_scores
-from bridge.song.rhyme import RhymeBook, rhyme_sound, rhymes, word_key
+from bridge.song.rhyme import NOT_ENDINGS, RhymeBook, rhyme_sound, rhymes, word_key
 from bridge.syllables import load_dictionary, split_word, syllabify_line
 from bridge.syllables.rhythm import place_line
 
@@ -34,12 +36,18 @@ MAX_BARS = 3
 MIN_CHARS = 8
 MAX_CHARS = 72
 #: Candidate lines sampled together for each line.
-CANDIDATES = 32
+CANDIDATES = 64
+#: Candidates are sampled cooler than the writer's temperature (logits times this):
+#: a cooler draw spells fewer odd turns, and the many candidates keep songs varied.
+SHARPEN = 1.25
+#: Cuts per candidate line: before its last word, and before each of the words before it
+#: (a line may end earlier than sampled, on a word that fits better there).
+CUTS = 3
 #: Sampling stops once this share of the candidates has ended (the longest few are dropped).
 ENDED = 0.85
 #: Rhyme words offered to each cut: for the first line of a rhyme (several words per sound,
 #: random sounds), and for a line that answers one.
-HEAD_WORDS, PARTNER_WORDS = 40, 40
+HEAD_WORDS, PARTNER_WORDS = 150, 150
 #: (cut, word) pairs the char model scores whole, chosen by the word model.
 JUDGED = 40
 #: Scale of the Gumbel noise added to the final scores: the line is drawn among the best
@@ -48,6 +56,7 @@ JUDGED = 40
 CHOICE_NOISE = 0.3
 #: The last word of a line and what follows it (punctuation, closing quotes).
 _LAST = re.compile(r"(?<![^\s\"(])([A-Za-z]+(?:'[A-Za-z]+)*)([^A-Za-z]*)$")
+_WORD = re.compile(r"(?<![^\s\"(])[A-Za-z]+(?:'[A-Za-z]+)*")
 _TOKENS = re.compile(r"[a-z']+")
 
 
@@ -139,7 +148,7 @@ class SongLineWriter:
             if t < MIN_CHARS:  # no empty or one-word lines: a newline is not allowed yet
                 masked = masked.copy() if masked is logits else masked
                 masked[:, self.newline] = -np.inf
-            ids = sampler.sample(masked)
+            ids = sampler.sample(masked * SHARPEN if SHARPEN != 1.0 else masked)
             cum[t + 1] = cum[t] + logp[rows, ids]
             chars[:, t] = np.where(open_rows, ids, self.newline)
             open_rows &= ids != self.newline
@@ -161,14 +170,18 @@ class SongLineWriter:
             m = _LAST.search(text.rstrip())
             if m is None:
                 continue
-            cut_at = m.start(1) - len(w.prefix)
-            prefix = text[: m.start(1)]
-            if cut_at <= 0 or not re.search("[A-Za-z]", prefix):
-                continue
-            out.append(Cut(prefix, m.group(1), m.group(2).strip(), float(cum[cut_at, i]), cut_at,
-                           states[cut_at, :, i].copy(), hist[cut_at, i].copy(),
-                           self._syllables(prefix),
-                           self.mask is not None or real_words(prefix)))
+            ends = [(m.start(1), m.group(1), m.group(2).strip())]
+            ends += [(e.start(), e.group(), "") for e in _WORD.finditer(text, 0, m.start(1))
+                     ][-(CUTS - 1) :][::-1] if CUTS > 1 else []
+            for start, word, mark in ends:
+                cut_at = start - len(w.prefix)
+                prefix = text[:start]
+                if cut_at <= 0 or not re.search("[A-Za-z]", prefix):
+                    break
+                out.append(Cut(prefix, word, mark, float(cum[cut_at, i]), cut_at,
+                               states[cut_at, :, i].copy(), hist[cut_at, i].copy(),
+                               self._syllables(prefix),
+                               self.mask is not None or real_words(prefix)))
         return out
 
     def _syllables(self, text: str) -> int:
@@ -241,7 +254,7 @@ class SongLineWriter:
                   used: frozenset[str]) -> bool:
         """Whether a cut's own word may end the line (where a rhyme is at stake, only a word
         of the book: its pronunciations are known without a dictionary look-up)."""
-        if own in used or not self._usable(own):
+        if own in used or own in NOT_ENDINGS or not self._usable(own):
             return False
         if (rhyme_with is not None or start_rhyme) and own not in self.book.words:
             return False
@@ -255,11 +268,17 @@ class SongLineWriter:
         """The best pair by score among those breaking the fewest constraint tiers
         (0: all met; 1: a word the dictionary lacks; 2: syllables or bars off)."""
         low, high = self.syllables
+        sylls = {word: self._syllables(word) for word in {word for _, word in pairs}}
         fits = [(cut, word) for cut, word in pairs
-                if low <= cut.syllables + self._syllables(word) <= high]
+                if low <= cut.syllables + sylls[word] <= high]
         pool = fits or pairs
-        texts = [cut.prefix + word + cut.mark for cut, word in pool]
-        first = word_scores(self.judge, texts, self.openings)
+        heads: dict[int, list[str]] = {}
+        for cut, _ in pool:
+            if id(cut) not in heads:
+                heads[id(cut)] = tokenize(cut.prefix)
+        keys = {word: word_key(word) for word in sylls}
+        first = word_scores(self.judge, [[*heads[id(cut)], keys[word]] for cut, word in pool],
+                            self.openings)
         keep = [pool[i] for i in np.argsort(-first)[:JUDGED]]
         endings = [Ending(cut.prefix, cut.logp, cut.state, cut.logits, word, cut.mark)
                    for cut, word in keep]

@@ -12,22 +12,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from bridge.song.clean import blocked_words
-from bridge.song.rhyme import sound_of
+from bridge.song.rhyme import NOT_ENDINGS, sound_of
 
 #: How many of the most frequent English words to look at.
-TOP_WORDS = 25_000
-MIN_CORPUS = 8
-#: Words a sung line does not end on.
-NOT_ENDINGS = frozenset("""
-    a an the of to in on at by for from with as than and or but nor if that into onto upon
-    is am are was were be been being has had have do does did shall should would could can
-    may might must will the its it's our your their his whose which what who whom this these
-    those there's i'm you're we're they're he's she's isn't aren't wasn't weren't don't
-    doesn't didn't won't can't couldn't wouldn't shouldn't ve ll re em st th mr mrs ms dr jr
-""".split())
+TOP_WORDS = 15_000
+MIN_CORPUS = 15
 
 
 @dataclass(frozen=True)
@@ -37,7 +30,9 @@ class Built:
     sounds: int
 
 
-def build_rhymebook(corpus_counts: Counter[str]) -> Built:
+def build_rhymebook(corpus_counts: Counter[str], allowed: Collection[str] | None = None) -> Built:
+    """The book from the frequency list, the corpus's word counts and (if given) only the
+    words decoding may spell."""
     import pronouncing
     import wordfreq
 
@@ -45,7 +40,8 @@ def build_rhymebook(corpus_counts: Counter[str]) -> Built:
     for word in wordfreq.top_n_list("en", TOP_WORDS):
         if not re.fullmatch(r"[a-z]{2,}", word) or word in NOT_ENDINGS or blocked_words(word):
             continue
-        if corpus_counts.get(word, 0) < MIN_CORPUS:
+        if corpus_counts.get(word, 0) < MIN_CORPUS or (allowed is not None
+                                                        and word not in allowed):
             continue
         found = pronouncing.phones_for_word(word)
         if found:
