@@ -81,7 +81,8 @@ def test_oversized_line_is_refused() -> None:
 
 
 def test_ruby_files_use_only_protocol_addresses() -> None:
-    known = {protocol.LINE_ADDRESS, protocol.SUNG_ADDRESS, protocol.NOTES_ADDRESS,
+    known = {protocol.LINE_ADDRESS, protocol.SUNG_ADDRESS, protocol.ENDED_ADDRESS,
+             protocol.NOTES_ADDRESS,
              *protocol.CONTROL_ADDRESSES}
     known.add(protocol.KNOB_ADDRESS)  # bridge -> Sonic Pi: settings from a MIDI keyboard
     used: set[str] = set()
