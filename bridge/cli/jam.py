@@ -28,12 +28,16 @@ from bridge.web import WebAddress, start_web, web_option
 
 
 def _check_extra(secret: str | None) -> None:
+    if not secret:  # a usage mistake: refused before anything is loaded or bound
+        from bridge.jam import NO_SECRET
+
+        raise click.UsageError(NO_SECRET)
     try:
         import bridge.jam.raft  # noqa: F401  (pysyncobj)
     except ImportError:
         raise InputError("jam needs pysyncobj; install it with: pip install 'lyricbridge[jam]'"
                          ) from None
-    if secret is not None:
+    if secret:
         try:
             import cryptography  # noqa: F401
         except ImportError:
@@ -49,8 +53,9 @@ def _check_extra(secret: str | None) -> None:
 @click.option("--witness", is_flag=True,
               help="Only vote (no Sonic Pi, no model): the third vote two performers need.")
 @click.option("--secret", envvar="LYRICBRIDGE_JAM_SECRET", default=None,
-              help="Shared passphrase; nodes without it are refused "
-                   "(default: $LYRICBRIDGE_JAM_SECRET).")
+              help="Shared passphrase, required: it encrypts and authenticates every message "
+                   "between nodes; nodes without it are refused (default: "
+                   "$LYRICBRIDGE_JAM_SECRET).")
 @click.option("--text", "text_file", type=str, default=None, metavar="FILE",
               help="Sing the lines of FILE instead of generated ones (every performer gives "
                    "the same file).")
@@ -83,7 +88,8 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
     doubled or out of order.
 
     \b
-    Examples (three performers, one command each):
+    Examples (three performers, one command each, all with the same secret):
+      export LYRICBRIDGE_JAM_SECRET='three blue kites'
       lyricbridge jam --node 10.0.0.1:7000 --peer 10.0.0.2:7000 --peer 10.0.0.3:7000 --text song.txt
       lyricbridge jam --node 10.0.0.2:7000 --peer 10.0.0.1:7000 --peer 10.0.0.3:7000 --text song.txt
     Two performers and a witness:
