@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bridge.errors import InputError
 from bridge.jam.node import JamNode
-from bridge.jam.wire import LineEntry, line_entry
+from bridge.jam.wire import JAM_EXTRA_BYTES, LineEntry, line_entry
+from bridge.model.limits import MAX_SEED_TEXT
 from bridge.song.sources import ModelLines, as_lyric
 from bridge.stream.phrasing import encode_fitting
 from bridge.syllables.rhythm import Phrase, place_line
@@ -33,6 +34,27 @@ HORIZON_S = 4.0
 FIRST_LEAD_S = 2.0
 #: At most this many written lines may wait for their commit.
 MAX_PENDING = 4
+
+
+def fit_primer(recent: tuple[str, ...], vocab: Container[str] | None = None) -> str | None:
+    """The last committed lines as a start string any model here can take: only characters
+    of ``vocab``, at most the seed-text limit (from a line's start when one begins in it)."""
+    text = "\n".join(recent) + "\n" if recent else ""
+    if vocab is not None:
+        text = "".join(c for c in text if c in vocab)
+    if len(text) > MAX_SEED_TEXT:
+        text = text[-MAX_SEED_TEXT:]
+        cut = text.find("\n")
+        if 0 <= cut < len(text) - 1:
+            text = text[cut + 1:]
+    return text if text.strip() else None
+
+
+def _vocab(lines: Any) -> Container[str] | None:
+    """The vocabulary of a model's lines (ModelLines, or a song's SongLines)."""
+    writer = getattr(lines, "writer", None) or getattr(getattr(lines, "composer", None),
+                                                        "writer", None)
+    return getattr(getattr(writer, "sampler", None), "vocab", None)
 
 
 class JamSource(Protocol):
@@ -74,8 +96,12 @@ class ModelSource:
         return self.lines.next_line(), pos + 1
 
     def resume(self, recent: tuple[str, ...]) -> None:
-        if recent:
-            self.lines.reseed("\n".join(recent) + "\n")
+        primer = fit_primer(recent, _vocab(self.lines))
+        if primer is not None:
+            try:
+                self.lines.reseed(primer)
+            except InputError as e:
+                log.warning("jam: the model is not primed with the last lines: %s", e)
 
 
 class SongSource:
@@ -102,7 +128,7 @@ class SongSource:
         return self.lines.next_line(), pos + 1
 
     def resume(self, recent: tuple[str, ...]) -> None:
-        primer = "\n".join(recent) + "\n" if recent else None
+        primer = fit_primer(recent, _vocab(self.lines))
         if self._used:  # leading again: a fresh song, written primed
             self.lines.close()
             self.lines = self._make(primer)
@@ -112,7 +138,7 @@ class SongSource:
             except InputError as e:
                 log.warning("jam: the next songs are not primed with the last lines: %s", e)
         self._used = False
-        self._break = primer is not None
+        self._break = bool(recent)
 
     def _make(self, primer: str | None) -> Any:
         if primer is not None:
@@ -169,7 +195,10 @@ class Writer:
         if self._tail is None:
             if self.node.raftLastApplied < self.node.raftCommitIndex:
                 return  # apply what the last leader committed first
-            self.source.resume(song.recent)
+            try:
+                self.source.resume(song.recent)
+            except InputError as e:
+                log.warning("jam: leading without the last lines as a start: %s", e)
             if song.temperature is not None:  # the agreed one, also for a fresh writer
                 lines = getattr(self.source, "lines", None)
                 getattr(lines, "set_temperature", lambda _v: None)(song.temperature)
@@ -205,7 +234,9 @@ class Writer:
                 return True
             phrases = [Phrase("", 1, ())]
         else:
-            phrases = [phrase for phrase, _ in encode_fitting(text, tail.seq, bpm)]
+            # Fitted to the jam's datagram, split as ``run`` splits a long line.
+            phrases = [phrase for phrase, _ in encode_fitting(
+                text, tail.seq, bpm, lyric.section, lyric.index, spare=JAM_EXTRA_BYTES)]
             if not phrases:
                 tail.pos = pos
                 log.warning("jam: skipped a line with no words to sing: %r", text)

@@ -8,10 +8,13 @@ from a snapshot of it (log compaction), without the lines it missed.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 
 from bridge.jam.raft import SyncObjConsumer, replicated
 from bridge.jam.wire import CommandEntry, LineEntry
+from bridge.model.limits import MAX_TEMPERATURE, MIN_TEMPERATURE
+from bridge.stream.commands import MAX_BPM, MIN_BPM
 
 log = logging.getLogger("lyricbridge")
 
@@ -65,7 +68,12 @@ class Song(SyncObjConsumer):  # type: ignore[misc]
 
     @replicated  # type: ignore[misc]
     def add_command(self, cmd: CommandEntry) -> None:
-        """Take a shared control command at this point of the song."""
+        """Take a shared control command at this point of the song (every node refuses the
+        same out-of-range values, so the replicated state stays the same everywhere)."""
+        why = out_of_range(cmd)
+        if why:
+            log.warning("jam: shared %s %r skipped: %s", cmd.name, cmd.value, why)
+            return
         if cmd.name == "bpm" and isinstance(cmd.value, int | float):
             self.bpm = float(cmd.value)
         elif cmd.name == "temperature" and isinstance(cmd.value, int | float):
@@ -82,3 +90,16 @@ class Song(SyncObjConsumer):  # type: ignore[misc]
                 self.on_command(cmd)
             except Exception:
                 log.exception("jam: command listener failed on %s", cmd.name)
+
+
+def out_of_range(cmd: CommandEntry) -> str:
+    """Why a shared command's value cannot be taken by any node ("" when it can)."""
+    limits = {"bpm": (MIN_BPM, MAX_BPM), "temperature": (MIN_TEMPERATURE, MAX_TEMPERATURE)}
+    if cmd.name not in limits:
+        return ""
+    low, high = limits[cmd.name]
+    value = cmd.value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (
+            math.isfinite(value) and low <= value <= high):
+        return f"{cmd.name} must be a number from {low:g} to {high:g}"
+    return ""

@@ -65,6 +65,10 @@ class CommandEntry:
     value: float | int | str | None = None
 
 
+#: How much longer a jam line datagram is than ``run``'s for the same line: the start time
+#: (17 characters up to the year 2286, padded to 20 bytes) and its type tag (up to 4 bytes).
+JAM_EXTRA_BYTES = 24
+
 #: Commands that every node takes from the log; the others (stop, sung) stay local.
 SHARED_COMMANDS = ("bpm", "temperature", "seed_text", "next", "pause", "resume", "chorus")
 
