@@ -185,3 +185,16 @@ def test_a_line_too_long_for_the_jam_datagram_is_split_and_the_song_goes_on(
         assert texts[2:] == ["The gulls come home along the quay,",
                              "and lanterns light the road for me."]
     assert_one_song(listeners)
+
+
+@pytest.mark.parametrize("section", ["", "verse", "a much longer section name"])
+def test_a_jam_datagram_is_at_most_jam_extra_bytes_longer(section: str) -> None:
+    from bridge.jam.wire import JAM_EXTRA_BYTES, encode_jam_line, line_entry
+    from bridge.stream.phrasing import encode_fitting
+
+    for words in range(1, 60, 7):
+        line = " ".join(["harbour", "lamps", "sway"] * words)
+        for phrase, data in encode_fitting(line, 0, BPM, section, 2, spare=JAM_EXTRA_BYTES):
+            jam = encode_jam_line(0, line_entry(phrase, 0, BPM, 4_102_444_800.123456, 0,
+                                                section, 2))
+            assert len(data) < len(jam) <= len(data) + JAM_EXTRA_BYTES

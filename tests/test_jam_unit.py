@@ -157,7 +157,8 @@ def test_cli_refuses_a_node_port_in_use() -> None:
         busy.listen()
         node = f"127.0.0.1:{busy.getsockname()[1]}"
         run = subprocess.run([sys.executable, "-m", "bridge", "jam", "--control-port", "0",
-                              "--secret", SECRET, "--witness", "--node", node, "--peer", "127.0.0.1:9"],
+                              "--secret", SECRET, "--witness", "--node", node, "--peer",
+                              "127.0.0.1:9"],
                              capture_output=True, text=True, timeout=30, check=False)
     assert run.returncode == 1, run.stderr
     assert run.stderr.startswith(f"Error: cannot listen on --node {node}"), run.stderr

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from bridge.errors import InputError
 from bridge.jam.node import JamNode
+from bridge.jam.song import MAX_AHEAD_S
 from bridge.jam.wire import JAM_EXTRA_BYTES, LineEntry, line_entry
 from bridge.model.limits import MAX_SEED_TEXT
 from bridge.song.sources import ModelLines, as_lyric
@@ -202,8 +203,14 @@ class Writer:
             if song.temperature is not None:  # the agreed one, also for a fresh writer
                 lines = getattr(self.source, "lines", None)
                 getattr(lines, "set_temperature", lambda _v: None)(song.temperature)
+            end = song.last_end
+            ahead = song.last_start - self.clock()
+            if ahead > MAX_AHEAD_S:  # written by a leader whose clock runs ahead
+                log.warning("jam: the song's last line starts %.1f s ahead of this machine's "
+                            "clock (written by a clock that is off); going on from now", ahead)
+                end = self.clock()
             with self._lock:
-                self._tail = _Tail(song.seq, song.last_end, song.pos, False)
+                self._tail = _Tail(song.seq, end, song.pos, False)
         if song.paused or self.over:
             return
         while True:
@@ -245,7 +252,7 @@ class Writer:
         for k, phrase in enumerate(phrases):
             last = k == len(phrases) - 1
             entry = line_entry(phrase, tail.seq, bpm, start, pos if last else tail.pos,
-                               lyric.section, lyric.index, lyric.title)
+                               lyric.section, lyric.index, lyric.title, self.node.address)
             self._submit(entry)
             tail.seq += 1
             start = entry.end

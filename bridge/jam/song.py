@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 
 from bridge.jam.raft import SyncObjConsumer, replicated
@@ -20,6 +21,11 @@ log = logging.getLogger("lyricbridge")
 
 #: How many committed line texts are kept to prime a new leader's model.
 RECENT_LINES = 4
+#: A committed line that starts further than this ahead of this machine's clock is not sung
+#: here: the leader writes at most its horizon (4 s) ahead, so the writer's clock is off.
+MAX_AHEAD_S = 7.0
+#: Lines skipped for a clock that is off are logged at most this often.
+AHEAD_LOG_EVERY_S = 5.0
 
 LineCallback = Callable[[int, LineEntry], None]
 CommandCallback = Callable[[CommandEntry], None]
@@ -34,10 +40,14 @@ class Song(SyncObjConsumer):  # type: ignore[misc]
         # Set before the consumer's own __init__: local, never part of a snapshot.
         self.on_line = on_line
         self.on_command = on_command
+        self.clock: Callable[[], float] = time.time
+        self.ahead_skipped = 0
+        self._ahead_logged = float("-inf")
         super().__init__()
         # Replicated state (in snapshots).
         self.seq = 0
         self.last_end = 0.0
+        self.last_start = 0.0
         self.pos = 0
         self.bpm: float | None = None
         self.temperature: float | None = None
@@ -56,14 +66,31 @@ class Song(SyncObjConsumer):  # type: ignore[misc]
         seq = self.seq
         self.seq += 1
         self.last_end = entry.end
+        self.last_start = entry.start
         self.pos = entry.pos
         if entry.text:
             self.recent = (*self.recent, entry.text)[-RECENT_LINES:]
-        if self.on_line is not None:
+        if self.on_line is not None and not self._too_far_ahead(seq, entry):
             try:
                 self.on_line(seq, entry)
             except Exception:  # a local listener's bug must never stop the log
                 log.exception("jam: line listener failed on line %d", seq)
+        return True
+
+    def _too_far_ahead(self, seq: int, entry: LineEntry) -> bool:
+        """Whether a line starts too far ahead of this machine's clock to be sung (local: the
+        replicated state takes it all the same, so every node keeps the same song)."""
+        ahead = entry.start - self.clock()
+        if ahead <= MAX_AHEAD_S:
+            return False
+        self.ahead_skipped += 1
+        now = time.monotonic()
+        if now - self._ahead_logged >= AHEAD_LOG_EVERY_S:
+            self._ahead_logged = now
+            log.warning("jam: line %d from %s starts %.1f s ahead of this machine's clock and is "
+                        "not sung here (%d so far); is %s's clock off? (sync clocks with NTP)",
+                        seq, entry.writer or "the leader", ahead, self.ahead_skipped,
+                        entry.writer or "the leader")
         return True
 
     @replicated  # type: ignore[misc]

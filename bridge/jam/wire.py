@@ -46,6 +46,8 @@ class LineEntry:
     section: str = ""
     index: int = -1
     title: str = ""
+    #: The node that wrote it (named when its start time is far off a node's clock).
+    writer: str = ""
 
     @property
     def end(self) -> float:
@@ -103,13 +105,14 @@ def syllable_dicts(text: str, groups: tuple[Group, ...]) -> list[dict[str, objec
 
 
 def line_entry(phrase: Phrase, expect_seq: int, bpm: float, start: float, pos: int = 0,
-               section: str = "", index: int = -1, title: str = "") -> LineEntry:
+               section: str = "", index: int = -1, title: str = "",
+               writer: str = "") -> LineEntry:
     """The log entry for one placed line (a phrase without notes is a rest)."""
     from bridge.syllables.rhythm import BEATS_PER_BAR
 
     seconds = phrase.bars * BEATS_PER_BAR * 60.0 / bpm
     return LineEntry(expect_seq, phrase.line, int(phrase.bars), groups_of(phrase), float(bpm),
-                     float(start), seconds, pos, section, index, title)
+                     float(start), seconds, pos, section, index, title, writer)
 
 
 def format_start(start: float) -> str:
