@@ -68,6 +68,11 @@ def test_a_leader_ten_minutes_ahead_stalls_nobody_once_it_loses_the_lead(
     wait_until(lambda: all(f"from {ahead.node} starts" in n.stderr() for n in others), 15,
                "the others to name the node ahead")
     assert all("is not sung here" in n.stderr() for n in others)
+    # The Raft messages' stamps tell every node how far off the others' clocks are.
+    wait_until(lambda: all(f"{ahead.node}'s clock is 600.0" in n.stderr() for n in others), 10,
+               "a warning about the clock ahead")
+    assert f"{others[0].node}'s clock is 600.0" in ahead.stderr()
+    assert f"{others[1].node}'s clock" not in others[0].stderr()
 
     last_ahead = max(listeners[2].seqs())
     ahead.kill()
@@ -84,3 +89,37 @@ def test_a_leader_ten_minutes_ahead_stalls_nobody_once_it_loses_the_lead(
     for lis in listeners[:2]:
         new = [h for h in lis.heard if h.line.seq > last_ahead]
         assert all(h.line.start is not None and abs(h.line.start - h.t) < 5 for h in new)
+
+
+def test_clock_watch_estimates_a_peer_offset_ntp_style(caplog: pytest.LogCaptureFixture
+                                                       ) -> None:
+    from bridge.jam.clocks import ClockWatch
+
+    now = [1000.0]
+    here, there = ClockWatch(lambda: now[0]), ClockWatch(lambda: now[0] + 0.25)
+    for _ in range(3):  # messages both ways, 10 ms on the wire each, replies 5 ms later
+        stamp = here.stamp("there")
+        now[0] += 0.010
+        there.heard("here", stamp)
+        now[0] += 0.005
+        stamp = there.stamp("here")
+        now[0] += 0.010
+        here.heard("there", stamp)
+    ahead = here.offset("there")
+    behind = there.offset("here")
+    assert ahead is not None and behind is not None
+    assert ahead[0] == pytest.approx(0.25) and ahead[1] == pytest.approx(0.010)
+    assert behind[0] == pytest.approx(-0.25)
+    assert "there's clock is 0.250 s ahead of this machine's" in caplog.text
+    assert "here's clock is 0.250 s behind this machine's" in caplog.text
+    # Agreeing clocks warn nobody.
+    caplog.clear()
+    a, b = ClockWatch(lambda: now[0]), ClockWatch(lambda: now[0] + 0.02)
+    for _ in range(3):
+        stamp = a.stamp("b")
+        now[0] += 0.01
+        b.heard("a", stamp)
+        stamp = b.stamp("a")
+        now[0] += 0.01
+        a.heard("b", stamp)
+    assert "clock is" not in caplog.text

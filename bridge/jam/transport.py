@@ -18,6 +18,7 @@ import struct
 import time
 from typing import Any
 
+from bridge.jam.clocks import ClockWatch
 from bridge.jam.raft import TcpConnection, TCPTransport
 
 log = logging.getLogger("lyricbridge")
@@ -35,6 +36,8 @@ REFUSAL_LOG_EVERY_S = 10.0
 HANDSHAKE_FAILURES = 3
 
 _HEADER = struct.Struct("i")  # pysyncobj's frame header: native int, the token's length
+#: The key of the clock stamp added to every Raft message (pysyncobj ignores unknown keys).
+CLOCK_KEY = "jam_clock"
 
 
 class GuardedConnection(TcpConnection):  # type: ignore[misc]
@@ -88,7 +91,19 @@ class GuardedTransport(TCPTransport):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._refusals: dict[str, tuple[float, int]] = {}
         self._handshake_failures: dict[str, int] = {}
+        #: The peers' clocks as estimated from the stamps on the Raft messages.
+        self.clocks = ClockWatch()
         super().__init__(*args, **kwargs)
+
+    def send(self, node: Any, message: Any) -> bool:
+        if isinstance(message, dict):
+            message = {**message, CLOCK_KEY: self.clocks.stamp(str(node.id))}
+        return bool(super().send(node, message))
+
+    def _onMessageReceived(self, node: Any, message: Any) -> None:
+        if isinstance(message, dict) and CLOCK_KEY in message:
+            self.clocks.heard(str(node.id), message.pop(CLOCK_KEY))
+        super()._onMessageReceived(node, message)
 
     def _refused(self, conn: Any, why: str) -> None:
         who = getattr(conn, "jam_peer", "an unknown address")
