@@ -75,6 +75,18 @@ class ClockWatch:
         delay, offset = min(p.rounds)
         return offset, delay / 2
 
+    def group_offset(self) -> float | None:
+        """This clock minus the group's: the median, over this node (0) and every peer whose
+        clock is estimated, of this clock minus theirs (of two middle values the one nearer
+        0: without a majority this node trusts its own clock); None before any is estimated."""
+        known = [estimate[0] for peer in self._peers
+                 if (estimate := self.offset(peer)) is not None]
+        if not known:
+            return None
+        values = sorted([0.0, *(-offset for offset in known)])
+        mid = len(values) // 2
+        return values[mid] if len(values) % 2 else min(values[mid - 1:mid + 1], key=abs)
+
     def _check(self, peer: str, p: _Peer) -> None:
         estimate = self.offset(peer)
         if estimate is None:

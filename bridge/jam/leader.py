@@ -35,6 +35,9 @@ HORIZON_S = 4.0
 FIRST_LEAD_S = 2.0
 #: At most this many written lines may wait for their commit.
 MAX_PENDING = 4
+#: A leader whose clock is off the group's by more than this writes nothing and hands the lead
+#: on (this often): its start times would be skipped, or waited for, by everyone else.
+HANDOFF_EVERY_S = 0.5
 
 
 def fit_primer(recent: tuple[str, ...], vocab: Container[str] | None = None) -> str | None:
@@ -177,6 +180,8 @@ class Writer:
         self._pending = 0
         self._generation = 0
         self._lock = threading.Lock()
+        self._handed_off = float("-inf")
+        self._clock_warned = False
         # Load the syllable dictionaries now: a follower that takes over must not spend its
         # first second as leader on them.
         place_line("warm up")
@@ -193,6 +198,8 @@ class Writer:
             if self._tail is None and self._pending:
                 return
         song = self.node.song
+        if self._clock_is_off():
+            return
         if self._tail is None:
             if self.node.raftLastApplied < self.node.raftCommitIndex:
                 return  # apply what the last leader committed first
@@ -225,6 +232,24 @@ class Writer:
                 return
             if not self._write_next(tail):
                 return
+
+    def _clock_is_off(self) -> bool:
+        """Whether this machine's clock is too far off the group's to lead (then the lead is
+        handed on, and logged once per term of leading)."""
+        offset = self.node.clock_offset()
+        if offset is None or abs(offset) <= MAX_AHEAD_S:
+            self._clock_warned = False
+            return False
+        if not self._clock_warned:
+            self._clock_warned = True
+            log.warning("jam: this machine's clock is %.1f s %s the others'; handing the lead "
+                        "on (sync the clocks with NTP)", abs(offset),
+                        "ahead of" if offset > 0 else "behind")
+        now = time.monotonic()
+        if now - self._handed_off >= HANDOFF_EVERY_S:
+            self._handed_off = now
+            self.node.transferLeadership()
+        return True
 
     def _write_next(self, tail: _Tail) -> bool:
         item, pos = self.source.line_at(tail.pos)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bridge.errors import InputError
 from bridge.jam import NO_SECRET
+from bridge.jam.clocks import ClockWatch
 from bridge.jam.raft import SyncObj, SyncObjConf
 from bridge.jam.song import Song
 from bridge.jam.transport import BATCH_BYTES, GuardedTransport
@@ -89,6 +90,7 @@ class JamNode(SyncObj):  # type: ignore[misc]
         )
         self.song = song
         self.address = self_addr
+        self.clocks: ClockWatch | None = None  # set by the transport
         self.witness = witness
         self._role: Role | None = None
         self._no_leader_since: float | None = None
@@ -101,6 +103,11 @@ class JamNode(SyncObj):  # type: ignore[misc]
             self.destroy()
             raise InputError(f"cannot listen on --node {self_addr}: the port is in use or the "
                              "host is not this machine's address; choose another") from None
+
+    def clock_offset(self) -> float | None:
+        """How far this machine's clock is ahead of the group's (negative: behind), as
+        estimated from the Raft messages; None before any peer's clock is known."""
+        return self.clocks.group_offset() if self.clocks is not None else None
 
     def role(self) -> Role:
         """Leader, follower (of whom) or waiting, as this node sees it now."""

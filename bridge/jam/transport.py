@@ -94,6 +94,7 @@ class GuardedTransport(TCPTransport):  # type: ignore[misc]
         #: The peers' clocks as estimated from the stamps on the Raft messages.
         self.clocks = ClockWatch()
         super().__init__(*args, **kwargs)
+        self._syncObj.clocks = self.clocks  # the node asks it how far off its own clock is
 
     def send(self, node: Any, message: Any) -> bool:
         if isinstance(message, dict):
