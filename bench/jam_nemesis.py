@@ -3,16 +3,21 @@ random, then what each node's Sonic Pi stand-in received is checked.
 
 Run: .venv/bin/python bench/jam_nemesis.py [--seconds 1200] [--nodes 5] [--seed 1] [--json]
 
-Faults (at most two nodes faulted at once, so a majority always remains): ``kill`` (kill -9,
-restarted after a while), ``partition`` (the node's cable pulled in its own network namespace,
-then plugged back; needs root and iproute2, else left out), ``clock`` (restarted with its clock
-10 minutes ahead, later restarted right) and ``stall`` (SIGSTOP, then SIGCONT).
+Every node keeps its Raft state on disk ($LYRICBRIDGE_JAM_STATE_DIR), so a node killed and
+restarted remembers its term, its vote and the song. Faults (at most two nodes faulted at once,
+so a majority always remains; half of them hit the leader): ``kill`` (kill -9, restarted after
+a while), ``partition`` (the node's cable pulled in its own network namespace, then plugged
+back; needs root and iproute2, else left out), ``clock`` (restarted with its clock 10 minutes
+ahead, later restarted right) and ``stall`` (SIGSTOP, then SIGCONT).
 
 Invariants, from the stand-ins' records (a UDP socket per node, in the node's namespace):
 no seq received twice by a node; no two nodes with different text for one seq; every node's
 seqs increase; a line is missed only by a node that was faulted around its start; the song
 never stops for more than 2 s (the gap between one line's end and the next line's start, over
-what any node received). Exit status 1 when an invariant is broken.
+what any node received, and from the last line's end to the end of the run). Lines whose start
+is more than a minute off the time they arrived (written by a clock that was off) are not
+expected anywhere; silence while such a leader leads counts as a stall. Exit status 1 when an
+invariant is broken.
 """
 
 from __future__ import annotations
@@ -138,10 +143,20 @@ class Node:
         for p in peers:
             cmd += ["--peer", p]
         env = {**os.environ, "LYRICBRIDGE_JAM_SECRET": SECRET, "PYTHONUNBUFFERED": "1",
-               "LYRICBRIDGE_JAM_CLOCK_OFFSET_S": str(offset)}
+               "LYRICBRIDGE_JAM_CLOCK_OFFSET_S": str(offset),
+               "LYRICBRIDGE_JAM_STATE_DIR": str(self.tmp / "state")}
         with open(self.tmp / f"n{self.i}.{self.runs}.err", "wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT,
                                          env=env)
+
+    def leading_term(self) -> int:
+        """The term this node last said it leads in (0: it does not lead now)."""
+        path = self.tmp / f"n{self.i}.{self.runs}.err"
+        roles = [x for x in path.read_text(encoding="utf-8", errors="replace").splitlines()
+                 if x.startswith(("jam: leader (term ", "jam: follower", "jam: no majority"))]
+        if not roles or not roles[-1].startswith("jam: leader"):
+            return 0
+        return int(roles[-1].split("term ")[1].rstrip(")"))
 
     def signal(self, sig: int) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -187,10 +202,15 @@ def run(seconds: float, count: int, seed: int, tmp: Path, use_netns: bool) -> di
                 end_fault(n, kind, net)
             if len(active) < 2 and rng.random() < 0.5:
                 busy = {n.i for _, n, _ in active}
-                n = rng.choice([n for n in nodes if n.i not in busy])
+                free = [n for n in nodes if n.i not in busy]
                 kind = rng.choice(kinds)
+                leader = max(free, key=lambda n: n.leading_term())
+                # Half the time the leader: that is where faults hurt (and how a node
+                # whose clock is off gets elected).
+                n = leader if leader.leading_term() and rng.random() < 0.5 else rng.choice(free)
                 injected[kind] += 1
                 n.faults.append([time.time(), float("inf")])
+                print(f"{time.time():.3f} n{n.i} {kind}", file=sys.stderr)
                 begin_fault(n, kind, net)
                 active.append((time.time() + rng.uniform(2.0, 8.0), n, kind))
             time.sleep(rng.uniform(0.5, 2.0))
@@ -274,6 +294,8 @@ def check(nodes: list[Node], tmp: Path, injected: dict[str, int], began: float,
     seqs = sorted(song)
     stalls = [song[b][0] - (song[a][0] + song[a][1]) for a, b in zip(seqs, seqs[1:],
                                                                         strict=False)]
+    if seqs:  # still singing at the end (lines go out 1.5 s before they start)
+        stalls.append(ended - (song[seqs[-1]][0] + song[seqs[-1]][1]))
     counts["stall"] = [len(stalls), sum(s > MAX_STALL_S for s in stalls)]
     return {"faults": injected, "lines": len(song), "longest_stall_s": round(max(stalls,
             default=0.0), 2), "invariants": {k: {"checked": c, "broken": b}
@@ -290,10 +312,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-netns", action="store_true", help="loopback only, no partitions")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                    help="keep the nodes' logs and the stand-ins' records in DIR")
     args = ap.parse_args()
     use_netns = not args.no_netns and netns_usable()
     with tempfile.TemporaryDirectory(prefix="jam-nemesis-") as tmp:
-        result = run(args.seconds, args.nodes, args.seed, Path(tmp), use_netns)
+        where = args.keep or Path(tmp)
+        where.mkdir(parents=True, exist_ok=True)
+        result = run(args.seconds, args.nodes, args.seed, where, use_netns)
     if args.json:
         print(json.dumps(result))
     else:

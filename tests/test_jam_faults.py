@@ -198,3 +198,36 @@ def test_a_jam_datagram_is_at_most_jam_extra_bytes_longer(section: str) -> None:
             jam = encode_jam_line(0, line_entry(phrase, 0, BPM, 4_102_444_800.123456, 0,
                                                 section, 2))
             assert len(data) < len(jam) <= len(data) + JAM_EXTRA_BYTES
+
+
+def test_with_a_state_dir_a_jam_killed_whole_goes_on_with_its_song(
+        tmp_path: Path, closing: list[Callable[[], None]]) -> None:
+    from jamkit import JAM_VERSES
+
+    from bridge.jam.node import STATE_DIR_ENV
+
+    text = tmp_path / "song.txt"
+    text.write_text("\n".join(JAM_VERSES) + "\n", encoding="utf-8")
+    addresses = [f"127.0.0.1:{p}" for p in free_tcp_ports(3)]
+    listeners = [Listener() for _ in range(3)]
+    closing.extend(lis.close for lis in listeners)
+    nodes = []
+    for i, addr in enumerate(addresses):
+        nodes.append(NodeProc(f"n{i}", addr, [a for a in addresses if a != addr], tmp_path,
+                              ["--text", str(text), "--loop", "--bpm", str(BPM), "--port",
+                               str(listeners[i].port), "--control-port", "0"],
+                              env={STATE_DIR_ENV: str(tmp_path / "state")}))
+        closing.append(nodes[-1].stop)
+    wait_until(lambda: all(len(x.heard) >= 4 for x in listeners), 30, "four lines everywhere")
+    for n in nodes:  # every node killed before any comes back
+        n.kill()
+    sung_before = max(max(x.seqs()) for x in listeners)
+    heard = [len(x.heard) for x in listeners]
+    for n in nodes:
+        n.start()
+    wait_until(lambda: all(len(x.heard) >= k + 3 for x, k in zip(listeners, heard, strict=True)),
+               30, "three more lines everywhere")
+    # The song went on from where it was (not from line 0), the text from the next line.
+    after = [h for x in listeners for h in x.heard[heard[listeners.index(x)]:]]
+    assert min(h.line.seq for h in after) > sung_before
+    assert_one_song(listeners)

@@ -25,6 +25,8 @@ WARN_S = 0.05
 WARN_EVERY_S = 30.0
 #: The estimate uses the quickest of this many recent rounds.
 ROUNDS = 8
+#: An estimate without a round for this long is forgotten (followers talk only to the leader).
+STALE_S = 5.0
 
 #: What a message carries: its send time, and the peer's last send time with its arrival here.
 Stamp = tuple[float, float, float]
@@ -36,6 +38,7 @@ class _Peer:
     arrived: float = 0.0  # when that arrived (this clock)
     rounds: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=ROUNDS))
     warned: float = float("-inf")
+    updated: float = float("-inf")  # monotonic time of the last round
 
 
 class ClockWatch:
@@ -65,27 +68,34 @@ class ClockWatch:
         if delay < 0 or delay > 5.0:  # not one round of ours (a restart, a stall)
             return
         p.rounds.append((delay, ((t2 - t1) + (t3 - now)) / 2))
+        p.updated = time.monotonic()
         self._check(peer, p)
 
     def offset(self, peer: str) -> tuple[float, float] | None:
         """The peer's clock minus this one, and the error bound (half the delay)."""
         p = self._peers.get(peer)
-        if p is None or not p.rounds:
+        if p is None or not p.rounds or time.monotonic() - p.updated > STALE_S:
             return None
         delay, offset = min(p.rounds)
         return offset, delay / 2
 
-    def group_offset(self) -> float | None:
+    def group_offset(self, members: int) -> float | None:
         """This clock minus the group's: the median, over this node (0) and every peer whose
         clock is estimated, of this clock minus theirs (of two middle values the one nearer
-        0: without a majority this node trusts its own clock); None before any is estimated."""
+        0); None until the clocks of a majority of the ``members`` (this node counted) are
+        known."""
         known = [estimate[0] for peer in self._peers
                  if (estimate := self.offset(peer)) is not None]
-        if not known:
+        if len(known) + 1 <= members // 2:
             return None
         values = sorted([0.0, *(-offset for offset in known)])
         mid = len(values) // 2
         return values[mid] if len(values) % 2 else min(values[mid - 1:mid + 1], key=abs)
+
+    def far_off(self, limit: float) -> bool:
+        """Whether any peer's clock is known to be more than ``limit`` off this one."""
+        return any(abs(estimate[0]) > limit for peer in self._peers
+                   if (estimate := self.offset(peer)) is not None)
 
     def _check(self, peer: str, p: _Peer) -> None:
         estimate = self.offset(peer)

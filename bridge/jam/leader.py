@@ -38,6 +38,9 @@ MAX_PENDING = 4
 #: A leader whose clock is off the group's by more than this writes nothing and hands the lead
 #: on (this often): its start times would be skipped, or waited for, by everyone else.
 HANDOFF_EVERY_S = 0.5
+#: A new leader that knows of a clock far from its own waits at most this long to know a
+#: majority's clocks before it writes.
+CLOCKS_WAIT_S = 0.5
 
 
 def fit_primer(recent: tuple[str, ...], vocab: Container[str] | None = None) -> str | None:
@@ -182,12 +185,17 @@ class Writer:
         self._lock = threading.Lock()
         self._handed_off = float("-inf")
         self._clock_warned = False
+        self._leading_since: float | None = None
         # Load the syllable dictionaries now: a follower that takes over must not spend its
         # first second as leader on them.
         place_line("warm up")
 
     def tick(self, leading: bool) -> None:
         """Write what is due (call often; does nothing unless ``leading``)."""
+        if not leading:
+            self._leading_since = None
+        elif self._leading_since is None:
+            self._leading_since = time.monotonic()
         with self._lock:
             if not leading:
                 if self._tail is not None:
@@ -237,7 +245,13 @@ class Writer:
         """Whether this machine's clock is too far off the group's to lead (then the lead is
         handed on, and logged once per term of leading)."""
         offset = self.node.clock_offset()
-        if offset is None or abs(offset) <= MAX_AHEAD_S:
+        if offset is None:
+            # Not yet known which clock is off (the first heartbeats tell): a node that knows
+            # of a clock far from its own waits for them; a lone clock leads as it is.
+            since = self._leading_since
+            return (since is not None and time.monotonic() - since < CLOCKS_WAIT_S
+                    and self.node.clocks_disagree(MAX_AHEAD_S))
+        if abs(offset) <= MAX_AHEAD_S:
             self._clock_warned = False
             return False
         if not self._clock_warned:

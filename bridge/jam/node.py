@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from bridge.errors import InputError
 from bridge.jam import NO_SECRET
@@ -40,6 +42,27 @@ def parse_address(text: str, what: str = "--node") -> str:
     return f"{host}:{int(port)}"
 
 
+#: Where nodes keep their Raft state when no ``state_dir`` is given (unset: in memory only).
+STATE_DIR_ENV = "LYRICBRIDGE_JAM_STATE_DIR"
+
+
+def _state_files(address: str, state_dir: str | Path | None) -> dict[str, str]:
+    """pysyncobj's journal and snapshot files for this node, in its own folder of the state
+    directory (so a node killed and restarted remembers its term, its vote and the song);
+    none without a state directory."""
+    where = state_dir if state_dir is not None else os.environ.get(STATE_DIR_ENV) or None
+    if where is None:
+        return {}
+    folder = Path(where) / address.replace(":", "_")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot keep the jam's state in {folder}: {e.strerror}; set "
+                         f"${STATE_DIR_ENV} to a folder you can write") from None
+    return {"journalFile": str(folder / "raft.journal"),
+            "fullDumpFile": str(folder / "raft.dump")}
+
+
 @dataclass(frozen=True)
 class Role:
     """What a node is now, as logged: leader, follower or waiting (no majority)."""
@@ -60,7 +83,7 @@ class JamNode(SyncObj):  # type: ignore[misc]
     """A Raft member holding a Song. ``role()`` says what it is; ``watch()`` logs changes."""
 
     def __init__(self, node: str, peers: list[str], song: Song, secret: str | None,
-                 witness: bool = False) -> None:
+                 witness: bool = False, state_dir: str | Path | None = None) -> None:
         self_addr = parse_address(node)
         peer_addrs = [parse_address(p, "--peer") for p in peers]
         if not peer_addrs:
@@ -70,7 +93,9 @@ class JamNode(SyncObj):  # type: ignore[misc]
             raise InputError(f"--peer lists must not repeat or include this --node: {peers!r}")
         if not secret:
             raise InputError(NO_SECRET)
+        files = _state_files(self_addr, state_dir)
         conf = SyncObjConf(
+            **files,
             raftMinTimeout=WITNESS_MIN_TIMEOUT if witness else RAFT_MIN_TIMEOUT,
             raftMaxTimeout=WITNESS_MAX_TIMEOUT if witness else RAFT_MAX_TIMEOUT,
             leaderFallbackTimeout=LEADER_FALLBACK_TIMEOUT,
@@ -87,6 +112,7 @@ class JamNode(SyncObj):  # type: ignore[misc]
             dynamicMembershipChange=False,
             maxBindRetries=2,
             bindRetryTime=0.5,
+            useFork=False,
         )
         self.song = song
         self.address = self_addr
@@ -107,7 +133,13 @@ class JamNode(SyncObj):  # type: ignore[misc]
     def clock_offset(self) -> float | None:
         """How far this machine's clock is ahead of the group's (negative: behind), as
         estimated from the Raft messages; None before any peer's clock is known."""
-        return self.clocks.group_offset() if self.clocks is not None else None
+        if self.clocks is None:
+            return None
+        return self.clocks.group_offset(len(self.otherNodes) + 1)
+
+    def clocks_disagree(self, limit: float) -> bool:
+        """Whether some peer's clock is known to be more than ``limit`` off this one."""
+        return self.clocks is not None and self.clocks.far_off(limit)
 
     def role(self) -> Role:
         """Leader, follower (of whom) or waiting, as this node sees it now."""
