@@ -179,7 +179,8 @@ def stand_in(port: int, out: Path) -> None:
             f.flush()
 
 
-def run(seconds: float, count: int, seed: int, tmp: Path, use_netns: bool) -> dict[str, object]:
+def run(seconds: float, count: int, seed: int, tmp: Path, use_netns: bool,
+        every: float = 4.0) -> dict[str, object]:
     rng = random.Random(seed)
     (tmp / "song.txt").write_text("\n".join(VERSES) + "\n", encoding="utf-8")
     net = Net(count, use_netns)
@@ -200,7 +201,7 @@ def run(seconds: float, count: int, seed: int, tmp: Path, use_netns: bool) -> di
             for ends, n, kind in [a for a in active if a[0] <= now]:
                 active.remove((ends, n, kind))
                 end_fault(n, kind, net)
-            if len(active) < 2 and rng.random() < 0.5:
+            if len(active) < 2 and rng.random() < 1.25 / every:  # a fault every ~``every`` s
                 busy = {n.i for _, n, _ in active}
                 free = [n for n in nodes if n.i not in busy]
                 kind = rng.choice(kinds)
@@ -310,6 +311,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=1200.0)
     ap.add_argument("--nodes", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--every", type=float, default=4.0, metavar="S",
+                    help="a new fault about every S seconds (while fewer than 2 last)")
     ap.add_argument("--no-netns", action="store_true", help="loopback only, no partitions")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
@@ -319,11 +322,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="jam-nemesis-") as tmp:
         where = args.keep or Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
-        result = run(args.seconds, args.nodes, args.seed, where, use_netns)
+        result = run(args.seconds, args.nodes, args.seed, where, use_netns, args.every)
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{args.nodes} nodes, {args.seconds:g} s, seed {args.seed}, "
+        print(f"{args.nodes} nodes, {args.seconds:g} s, a fault every ~{args.every:g} s, "
+              f"seed {args.seed}, "
               f"{'network namespaces' if use_netns else 'loopback'}; "
               f"{result['lines']} lines; longest stall {result['longest_stall_s']} s")
         print("faults: " + ", ".join(f"{k} {v}" for k, v in result["faults"].items()))  # type: ignore[attr-defined]
