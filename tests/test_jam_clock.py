@@ -103,7 +103,7 @@ def test_a_leader_ten_minutes_ahead_stalls_nobody(
     assert all(h.line.start is not None and abs(h.line.start - h.t) < 5 for h in union)
 
 
-def test_lines_far_ahead_of_a_nodes_clock_are_not_sung_there(
+def test_lines_written_far_ahead_of_a_nodes_clock_are_not_sung_there(
         caplog: pytest.LogCaptureFixture) -> None:
     from bridge.jam.wire import line_entry
     from bridge.syllables.rhythm import place_line
@@ -113,22 +113,26 @@ def test_lines_far_ahead_of_a_nodes_clock_are_not_sung_there(
     now = 1_800_000_000.0
     song.clock = lambda: now
     phrase = place_line("Lanterns sway above the quay.")
-    song.add_line(line_entry(phrase, 0, BPM, now + 3.0, writer="10.0.0.1:7000"), _doApply=True)
-    song.add_line(line_entry(phrase, 1, BPM, now + 600.0, writer="10.0.0.3:7000"),
-                  _doApply=True)
-    assert sung == [0]
-    assert song.seq == 2 and song.last_start == now + 600.0  # the log takes it all the same
-    assert "line 1 from 10.0.0.3:7000 starts 600.0 s ahead" in caplog.text
+    for seq, start, writer, written in (
+            (0, now + 3.0, "10.0.0.1:7000", now - 0.2),
+            (1, now + 602.0, "10.0.0.3:7000", now + 600.0),  # the writer's clock is off
+            (2, now + 30.0, "10.0.0.1:7000", now)):  # the second part of a long line
+        song.add_line(line_entry(phrase, seq, BPM, start, writer=writer, written=written),
+                      _doApply=True)
+    assert sung == [0, 2]
+    assert song.seq == 3  # the log takes every line all the same
+    assert "line 1 from 10.0.0.3:7000 was written 600.0 s ahead" in caplog.text
 
 
 class FakeNode:
-    """What the writer reads of a node: a committed song whose last line starts 10 min on."""
+    """What the writer reads of a node: a committed song whose last line was written by a
+    clock 10 minutes ahead."""
 
     def __init__(self, now: float) -> None:
         self.address = "10.0.0.1:7000"
         self.raftLastApplied = self.raftCommitIndex = 5
         self.entries: list[LineEntry] = []
-        self.song = SimpleNamespace(seq=5, last_start=now + 600.0, last_end=now + 603.0, pos=5,
+        self.song = SimpleNamespace(seq=5, last_written=now + 600.0, last_end=now + 603.0, pos=5,
                                     recent=(), temperature=None, paused=False, bpm=None,
                                     add_line=lambda e, callback: self.entries.append(e))
 

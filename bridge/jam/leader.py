@@ -219,10 +219,10 @@ class Writer:
                 lines = getattr(self.source, "lines", None)
                 getattr(lines, "set_temperature", lambda _v: None)(song.temperature)
             end = song.last_end
-            ahead = song.last_start - self.clock()
+            ahead = song.last_written - self.clock()
             if ahead > MAX_AHEAD_S:  # written by a leader whose clock runs ahead
-                log.warning("jam: the song's last line starts %.1f s ahead of this machine's "
-                            "clock (written by a clock that is off); going on from now", ahead)
+                log.warning("jam: the song's last line was written %.1f s ahead of this "
+                            "machine's clock (by a clock that is off); going on from now", ahead)
                 end = self.clock()
             with self._lock:
                 self._tail = _Tail(song.seq, end, song.pos, False)
@@ -291,7 +291,8 @@ class Writer:
         for k, phrase in enumerate(phrases):
             last = k == len(phrases) - 1
             entry = line_entry(phrase, tail.seq, bpm, start, pos if last else tail.pos,
-                               lyric.section, lyric.index, lyric.title, self.node.address)
+                               lyric.section, lyric.index, lyric.title, self.node.address,
+                               self.clock())
             self._submit(entry)
             tail.seq += 1
             start = entry.end

@@ -21,8 +21,8 @@ log = logging.getLogger("lyricbridge")
 
 #: How many committed line texts are kept to prime a new leader's model.
 RECENT_LINES = 4
-#: A committed line that starts further than this ahead of this machine's clock is not sung
-#: here: the leader writes at most its horizon (4 s) ahead, so the writer's clock is off.
+#: A committed line written (by its writer's clock) further than this ahead of this machine's
+#: clock is not sung here: the writer's clock is off (commits take well under a second).
 MAX_AHEAD_S = 7.0
 #: Lines skipped for a clock that is off are logged at most this often.
 AHEAD_LOG_EVERY_S = 5.0
@@ -47,7 +47,7 @@ class Song(SyncObjConsumer):  # type: ignore[misc]
         # Replicated state (in snapshots).
         self.seq = 0
         self.last_end = 0.0
-        self.last_start = 0.0
+        self.last_written = 0.0
         self.pos = 0
         self.bpm: float | None = None
         self.temperature: float | None = None
@@ -66,7 +66,7 @@ class Song(SyncObjConsumer):  # type: ignore[misc]
         seq = self.seq
         self.seq += 1
         self.last_end = entry.end
-        self.last_start = entry.start
+        self.last_written = entry.written or entry.start
         self.pos = entry.pos
         if entry.text:
             self.recent = (*self.recent, entry.text)[-RECENT_LINES:]
@@ -78,17 +78,18 @@ class Song(SyncObjConsumer):  # type: ignore[misc]
         return True
 
     def _too_far_ahead(self, seq: int, entry: LineEntry) -> bool:
-        """Whether a line starts too far ahead of this machine's clock to be sung (local: the
-        replicated state takes it all the same, so every node keeps the same song)."""
-        ahead = entry.start - self.clock()
+        """Whether a line was written too far ahead of this machine's clock to be sung (local:
+        the replicated state takes it all the same, so every node keeps the same song)."""
+        ahead = (entry.written or entry.start) - self.clock()
         if ahead <= MAX_AHEAD_S:
             return False
         self.ahead_skipped += 1
         now = time.monotonic()
         if now - self._ahead_logged >= AHEAD_LOG_EVERY_S:
             self._ahead_logged = now
-            log.warning("jam: line %d from %s starts %.1f s ahead of this machine's clock and is "
-                        "not sung here (%d so far); is %s's clock off? (sync clocks with NTP)",
+            log.warning("jam: line %d from %s was written %.1f s ahead of this machine's clock "
+                        "and is not sung here (%d so far); is %s's clock off? (sync clocks with "
+                        "NTP)",
                         seq, entry.writer or "the leader", ahead, self.ahead_skipped,
                         entry.writer or "the leader")
         return True

@@ -46,8 +46,10 @@ class LineEntry:
     section: str = ""
     index: int = -1
     title: str = ""
-    #: The node that wrote it (named when its start time is far off a node's clock).
+    #: The node that wrote it, and when by its clock (wall-clock epoch seconds; 0: unknown):
+    #: a node whose clock this is far ahead of knows the writer's clock is off.
     writer: str = ""
+    written: float = 0.0
 
     @property
     def end(self) -> float:
@@ -106,13 +108,14 @@ def syllable_dicts(text: str, groups: tuple[Group, ...]) -> list[dict[str, objec
 
 def line_entry(phrase: Phrase, expect_seq: int, bpm: float, start: float, pos: int = 0,
                section: str = "", index: int = -1, title: str = "",
-               writer: str = "") -> LineEntry:
+               writer: str = "", written: float = 0.0) -> LineEntry:
     """The log entry for one placed line (a phrase without notes is a rest)."""
     from bridge.syllables.rhythm import BEATS_PER_BAR
 
     seconds = phrase.bars * BEATS_PER_BAR * 60.0 / bpm
     return LineEntry(expect_seq, phrase.line, int(phrase.bars), groups_of(phrase), float(bpm),
-                     float(start), seconds, pos, section, index, title, writer)
+                     float(start), seconds, pos, section, index, title, writer,
+                     float(written))
 
 
 def format_start(start: float) -> str:
