@@ -92,7 +92,8 @@ class Node:
                str(self.port), "--control-port", "0"]
         for p in self.peers:
             cmd += ["--peer", p]
-        env = {**os.environ, "JAM_BENCH_COUNTS": str(self.counts), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "JAM_BENCH_COUNTS": str(self.counts), "PYTHONUNBUFFERED": "1",
+               "LYRICBRIDGE_JAM_SECRET": "bench secret"}
         with open(self.err, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env,
                                          cwd=ROOT)

@@ -18,6 +18,9 @@ from bridge.jam.wire import JamLine, decode_jam_line
 
 REPO = Path(__file__).resolve().parent.parent
 
+#: The secret every test node shares unless a test gives another.
+SECRET = "jam test secret"
+
 #: The fastest tempo keeps the tests short: a bar lasts 0.8 s.
 BPM = 300.0
 
@@ -116,7 +119,7 @@ class NodeProc:
         for p in self.peers:
             cmd += ["--peer", p]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        env.pop("LYRICBRIDGE_JAM_SECRET", None)
+        env["LYRICBRIDGE_JAM_SECRET"] = SECRET
         env.update(self.env or {})
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen([*cmd, *self.args], stdout=out, stderr=err, cwd=REPO,

@@ -82,7 +82,8 @@ def test_sampling_options_with_text_are_a_usage_error(text: Path, option: list[s
     assert result.exit_code == 2, result.output
     assert not out.exists()
     result = runner.invoke(cli, ["jam", "--node", "127.0.0.1:1", "--peer", "127.0.0.1:2",
-                                 "--peer", "127.0.0.1:3", "--text", str(text), *option])
+                                 "--peer", "127.0.0.1:3", "--secret", "s3", "--text", str(text),
+                                 *option])
     assert result.exit_code == 2, result.output
     assert "--text" in result.stderr
 

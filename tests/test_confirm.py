@@ -171,7 +171,8 @@ def _run(*args: str) -> subprocess.Popen[str]:
 
 @pytest.mark.parametrize("command", [
     ["run", "--lines", "1"],
-    ["jam", "--node", "127.0.0.1:1", "--peer", "127.0.0.1:2", "--peer", "127.0.0.1:3"],
+    ["jam", "--node", "127.0.0.1:1", "--peer", "127.0.0.1:2", "--peer", "127.0.0.1:3",
+     "--secret", "s3"],
 ])
 def test_control_beyond_loopback_needs_a_token(tmp_path: Path, command: list[str]) -> None:
     song = tmp_path / "song.txt"

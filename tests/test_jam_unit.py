@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from jamkit import free_tcp_ports, wait_until
+from jamkit import SECRET, free_tcp_ports, wait_until
 
 from bridge.stream import protocol
 from bridge.syllables.rhythm import Phrase, place_line
@@ -60,6 +60,7 @@ def test_rest_entry_and_timeline() -> None:
 def test_song_takes_each_number_once() -> None:
     heard: list[tuple[int, str]] = []
     song = Song(on_line=lambda seq, e: heard.append((seq, e.text)))
+    song.clock = lambda: 1_800_000_000.0  # the entries' timeline: none starts far ahead
     assert song.add_line(entry(0), _doApply=True) is True
     assert song.add_line(entry(0, "A stale copy of line nought."), _doApply=True) is False
     assert song.add_line(entry(2), _doApply=True) is False  # would leave a gap
@@ -109,7 +110,7 @@ def nodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[JamNode]]:
 def test_late_node_catches_up_from_a_snapshot(nodes: list[JamNode]) -> None:
     addrs = [f"127.0.0.1:{p}" for p in free_tcp_ports(3)]
     for a in addrs[:2]:
-        nodes.append(JamNode(a, [x for x in addrs if x != a], Song()))
+        nodes.append(JamNode(a, [x for x in addrs if x != a], Song(), SECRET))
     wait_until(lambda: any(n._isLeader() for n in nodes), 15, "a leader of two")
     leader = next(n for n in nodes if n._isLeader())
     for k in range(60):
@@ -117,7 +118,7 @@ def test_late_node_catches_up_from_a_snapshot(nodes: list[JamNode]) -> None:
     wait_until(lambda: all(n.getStatus()["log_len"] < 30 for n in nodes), 15,
                "the log to be compacted on both nodes")
     heard: list[int] = []
-    late = JamNode(addrs[2], addrs[:2], Song(on_line=lambda seq, _e: heard.append(seq)))
+    late = JamNode(addrs[2], addrs[:2], Song(on_line=lambda seq, _e: heard.append(seq)), SECRET)
     nodes.append(late)
     wait_until(lambda: late.song.seq == 60, 20, "the late node to catch up")
     # It took the song's state from a snapshot, not by replaying every line.
@@ -140,7 +141,8 @@ def test_cli_refuses_bad_jam_options(args: list[str], message: str) -> None:
     import subprocess
     import sys
 
-    run = subprocess.run([sys.executable, "-m", "bridge", "jam", "--control-port", "0", *args],
+    run = subprocess.run([sys.executable, "-m", "bridge", "jam", "--control-port", "0",
+                          "--secret", SECRET, *args],
                          capture_output=True, text=True, timeout=30, check=False)
     assert run.returncode == 1, run.stderr
     assert run.stderr.startswith("Error: ") and message in run.stderr
@@ -157,7 +159,8 @@ def test_cli_refuses_a_node_port_in_use() -> None:
         busy.listen()
         node = f"127.0.0.1:{busy.getsockname()[1]}"
         run = subprocess.run([sys.executable, "-m", "bridge", "jam", "--control-port", "0",
-                              "--witness", "--node", node, "--peer", "127.0.0.1:9"],
+                              "--secret", SECRET, "--witness", "--node", node, "--peer",
+                              "127.0.0.1:9"],
                              capture_output=True, text=True, timeout=30, check=False)
     assert run.returncode == 1, run.stderr
     assert run.stderr.startswith(f"Error: cannot listen on --node {node}"), run.stderr

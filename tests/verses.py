@@ -54,14 +54,16 @@ def corpus(min_bytes: int = 12_000, seed: int = 0) -> str:
     return "\n\n".join(stanzas) + "\n"
 
 
-def write_random_model(path: Path, units: int = 16, layers: int = 2, seed: int = 0) -> Path:
-    """A small model directory with random weights (a real, loadable model; no TensorFlow)."""
+def write_random_model(path: Path, units: int = 16, layers: int = 2, seed: int = 0,
+                       extra_chars: str = "") -> Path:
+    """A small model directory with random weights (a real, loadable model; no TensorFlow);
+    ``extra_chars`` join its vocabulary."""
     import numpy as np
 
     from bridge.model.store import save_model
     from bridge.model.vocab import Vocabulary
 
-    vocab = Vocabulary.from_text(corpus(2000))
+    vocab = Vocabulary.from_text(corpus(2000) + extra_chars)
     rng = np.random.default_rng(seed)
     v, e = len(vocab), 8
     w = {"embedding": rng.normal(0, 0.5, (v, e)).astype(np.float32)}

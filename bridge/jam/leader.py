@@ -12,13 +12,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bridge.errors import InputError
 from bridge.jam.node import JamNode
-from bridge.jam.wire import LineEntry, line_entry
+from bridge.jam.song import MAX_AHEAD_S
+from bridge.jam.wire import JAM_EXTRA_BYTES, LineEntry, line_entry
+from bridge.model.limits import MAX_SEED_TEXT
 from bridge.song.sources import ModelLines, as_lyric
 from bridge.stream.phrasing import encode_fitting
 from bridge.syllables.rhythm import Phrase, place_line
@@ -33,6 +35,33 @@ HORIZON_S = 4.0
 FIRST_LEAD_S = 2.0
 #: At most this many written lines may wait for their commit.
 MAX_PENDING = 4
+#: A leader whose clock is off the group's by more than this writes nothing and hands the lead
+#: on (this often): its start times would be skipped, or waited for, by everyone else.
+HANDOFF_EVERY_S = 0.5
+#: A new leader that knows of a clock far from its own waits at most this long to know a
+#: majority's clocks before it writes.
+CLOCKS_WAIT_S = 0.5
+
+
+def fit_primer(recent: tuple[str, ...], vocab: Container[str] | None = None) -> str | None:
+    """The last committed lines as a start string any model here can take: only characters
+    of ``vocab``, at most the seed-text limit (from a line's start when one begins in it)."""
+    text = "\n".join(recent) + "\n" if recent else ""
+    if vocab is not None:
+        text = "".join(c for c in text if c in vocab)
+    if len(text) > MAX_SEED_TEXT:
+        text = text[-MAX_SEED_TEXT:]
+        cut = text.find("\n")
+        if 0 <= cut < len(text) - 1:
+            text = text[cut + 1:]
+    return text if text.strip() else None
+
+
+def _vocab(lines: Any) -> Container[str] | None:
+    """The vocabulary of a model's lines (ModelLines, or a song's SongLines)."""
+    writer = getattr(lines, "writer", None) or getattr(getattr(lines, "composer", None),
+                                                        "writer", None)
+    return getattr(getattr(writer, "sampler", None), "vocab", None)
 
 
 class JamSource(Protocol):
@@ -74,8 +103,12 @@ class ModelSource:
         return self.lines.next_line(), pos + 1
 
     def resume(self, recent: tuple[str, ...]) -> None:
-        if recent:
-            self.lines.reseed("\n".join(recent) + "\n")
+        primer = fit_primer(recent, _vocab(self.lines))
+        if primer is not None:
+            try:
+                self.lines.reseed(primer)
+            except InputError as e:
+                log.warning("jam: the model is not primed with the last lines: %s", e)
 
 
 class SongSource:
@@ -102,7 +135,7 @@ class SongSource:
         return self.lines.next_line(), pos + 1
 
     def resume(self, recent: tuple[str, ...]) -> None:
-        primer = "\n".join(recent) + "\n" if recent else None
+        primer = fit_primer(recent, _vocab(self.lines))
         if self._used:  # leading again: a fresh song, written primed
             self.lines.close()
             self.lines = self._make(primer)
@@ -112,7 +145,7 @@ class SongSource:
             except InputError as e:
                 log.warning("jam: the next songs are not primed with the last lines: %s", e)
         self._used = False
-        self._break = primer is not None
+        self._break = bool(recent)
 
     def _make(self, primer: str | None) -> Any:
         if primer is not None:
@@ -150,12 +183,19 @@ class Writer:
         self._pending = 0
         self._generation = 0
         self._lock = threading.Lock()
+        self._handed_off = float("-inf")
+        self._clock_warned = False
+        self._leading_since: float | None = None
         # Load the syllable dictionaries now: a follower that takes over must not spend its
         # first second as leader on them.
         place_line("warm up")
 
     def tick(self, leading: bool) -> None:
         """Write what is due (call often; does nothing unless ``leading``)."""
+        if not leading:
+            self._leading_since = None
+        elif self._leading_since is None:
+            self._leading_since = time.monotonic()
         with self._lock:
             if not leading:
                 if self._tail is not None:
@@ -166,15 +206,26 @@ class Writer:
             if self._tail is None and self._pending:
                 return
         song = self.node.song
+        if self._clock_is_off():
+            return
         if self._tail is None:
             if self.node.raftLastApplied < self.node.raftCommitIndex:
                 return  # apply what the last leader committed first
-            self.source.resume(song.recent)
+            try:
+                self.source.resume(song.recent)
+            except InputError as e:
+                log.warning("jam: leading without the last lines as a start: %s", e)
             if song.temperature is not None:  # the agreed one, also for a fresh writer
                 lines = getattr(self.source, "lines", None)
                 getattr(lines, "set_temperature", lambda _v: None)(song.temperature)
+            end = song.last_end
+            ahead = song.last_written - self.clock()
+            if ahead > MAX_AHEAD_S:  # written by a leader whose clock runs ahead
+                log.warning("jam: the song's last line was written %.1f s ahead of this "
+                            "machine's clock (by a clock that is off); going on from now", ahead)
+                end = self.clock()
             with self._lock:
-                self._tail = _Tail(song.seq, song.last_end, song.pos, False)
+                self._tail = _Tail(song.seq, end, song.pos, False)
         if song.paused or self.over:
             return
         while True:
@@ -189,6 +240,30 @@ class Writer:
                 return
             if not self._write_next(tail):
                 return
+
+    def _clock_is_off(self) -> bool:
+        """Whether this machine's clock is too far off the group's to lead (then the lead is
+        handed on, and logged once per term of leading)."""
+        offset = self.node.clock_offset()
+        if offset is None:
+            # Not yet known which clock is off (the first heartbeats tell): a node that knows
+            # of a clock far from its own waits for them; a lone clock leads as it is.
+            since = self._leading_since
+            return (since is not None and time.monotonic() - since < CLOCKS_WAIT_S
+                    and self.node.clocks_disagree(MAX_AHEAD_S))
+        if abs(offset) <= MAX_AHEAD_S:
+            self._clock_warned = False
+            return False
+        if not self._clock_warned:
+            self._clock_warned = True
+            log.warning("jam: this machine's clock is %.1f s %s the others'; handing the lead "
+                        "on (sync the clocks with NTP)", abs(offset),
+                        "ahead of" if offset > 0 else "behind")
+        now = time.monotonic()
+        if now - self._handed_off >= HANDOFF_EVERY_S:
+            self._handed_off = now
+            self.node.transferLeadership()
+        return True
 
     def _write_next(self, tail: _Tail) -> bool:
         item, pos = self.source.line_at(tail.pos)
@@ -205,7 +280,9 @@ class Writer:
                 return True
             phrases = [Phrase("", 1, ())]
         else:
-            phrases = [phrase for phrase, _ in encode_fitting(text, tail.seq, bpm)]
+            # Fitted to the jam's datagram, split as ``run`` splits a long line.
+            phrases = [phrase for phrase, _ in encode_fitting(
+                text, tail.seq, bpm, lyric.section, lyric.index, spare=JAM_EXTRA_BYTES)]
             if not phrases:
                 tail.pos = pos
                 log.warning("jam: skipped a line with no words to sing: %r", text)
@@ -214,7 +291,8 @@ class Writer:
         for k, phrase in enumerate(phrases):
             last = k == len(phrases) - 1
             entry = line_entry(phrase, tail.seq, bpm, start, pos if last else tail.pos,
-                               lyric.section, lyric.index, lyric.title)
+                               lyric.section, lyric.index, lyric.title, self.node.address,
+                               self.clock())
             self._submit(entry)
             tail.seq += 1
             start = entry.end

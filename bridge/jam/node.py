@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 from bridge.errors import InputError
-from bridge.jam.raft import SyncObj, SyncObjConf, TCPTransport
+from bridge.jam import NO_SECRET
+from bridge.jam.clocks import ClockWatch
+from bridge.jam.raft import SyncObj, SyncObjConf
 from bridge.jam.song import Song
+from bridge.jam.transport import BATCH_BYTES, GuardedTransport
+
+__all__ = ["GuardedTransport", "JamNode", "Role", "parse_address"]
 
 log = logging.getLogger("lyricbridge")
 
@@ -36,82 +42,25 @@ def parse_address(text: str, what: str = "--node") -> str:
     return f"{host}:{int(port)}"
 
 
-def _peer_name(conn: Any) -> str:
+#: Where nodes keep their Raft state when no ``state_dir`` is given (unset: in memory only).
+STATE_DIR_ENV = "LYRICBRIDGE_JAM_STATE_DIR"
+
+
+def _state_files(address: str, state_dir: str | Path | None) -> dict[str, str]:
+    """pysyncobj's journal and snapshot files for this node, in its own folder of the state
+    directory (so a node killed and restarted remembers its term, its vote and the song);
+    none without a state directory."""
+    where = state_dir if state_dir is not None else os.environ.get(STATE_DIR_ENV) or None
+    if where is None:
+        return {}
+    folder = Path(where) / address.replace(":", "_")
     try:
-        host, port = conn._TcpConnection__socket.getpeername()[:2]
-        return f"{host}:{port}"
-    except Exception:
-        return "an unknown address"
-
-
-#: A refusal is logged at most once per this many seconds for one host (peers retry often).
-REFUSAL_LOG_EVERY_S = 10.0
-#: A listed peer is reported as keeping another secret after this many failed handshakes.
-HANDSHAKE_FAILURES = 3
-
-
-class GuardedTransport(TCPTransport):  # type: ignore[misc]
-    """pysyncobj's TCP transport that admits only listed peers: no read-only members, no
-    admin (utility) messages, and a log line for refusals (a wrong secret included)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._refusals: dict[str, tuple[float, int]] = {}
-        self._handshake_failures: dict[str, int] = {}
-        super().__init__(*args, **kwargs)
-
-    def _refused(self, conn: Any, why: str) -> None:
-        who = getattr(conn, "jam_peer", "an unknown address")
-        host = who.rpartition(":")[0]
-        now = time.monotonic()
-        last, count = self._refusals.get(host, (float("-inf"), 0))
-        if now - last >= REFUSAL_LOG_EVERY_S:
-            more = f" ({count} more since)" if count else ""
-            log.warning("jam: refused %s: %s%s", who, why, more)
-            self._refusals[host] = (now, 0)
-        else:
-            self._refusals[host] = (last, count + 1)
-
-    def _onNewIncomingConnection(self, conn: Any) -> None:
-        conn.jam_peer = _peer_name(conn)
-        super()._onNewIncomingConnection(conn)
-
-    def _onIncomingMessageReceived(self, conn: Any, message: Any) -> None:
-        if self._syncObj.encryptor and not conn.sendRandKey:
-            super()._onIncomingMessageReceived(conn, message)
-            return
-        if not isinstance(message, str) or message not in self._nodeAddrToNode:
-            what = message if isinstance(message, str) else type(message).__name__
-            self._refused(conn, f"{what!r} is not a listed peer")
-            self._unknownConnections.discard(conn)
-            conn.disconnect()
-            return
-        super()._onIncomingMessageReceived(conn, message)
-
-    def _onOutgoingConnected(self, conn: Any) -> None:
-        conn.jam_handshake_done = not self._syncObj.encryptor
-        super()._onOutgoingConnected(conn)
-
-    def _onOutgoingMessageReceived(self, conn: Any, message: Any) -> None:
-        conn.jam_handshake_done = True
-        node = self._connToNode(conn)
-        if node is not None:
-            self._handshake_failures.pop(node.address, None)
-        super()._onOutgoingMessageReceived(conn, message)
-
-    def _onDisconnected(self, conn: Any) -> None:
-        if conn in self._unknownConnections:
-            if self._syncObj.encryptor:
-                self._refused(conn, "it does not share this jam's secret")
-        elif getattr(conn, "jam_handshake_done", True) is False:
-            conn.jam_handshake_done = None
-            node = self._connToNode(conn)
-            if node is not None:
-                failures = self._handshake_failures.get(node.address, 0) + 1
-                self._handshake_failures[node.address] = failures
-                if failures == HANDSHAKE_FAILURES:
-                    log.warning("jam: %s keeps hanging up during the handshake "
-                                "(a different --secret?)", node.address)
-        super()._onDisconnected(conn)
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot keep the jam's state in {folder}: {e.strerror}; set "
+                         f"${STATE_DIR_ENV} to a folder you can write") from None
+    return {"journalFile": str(folder / "raft.journal"),
+            "fullDumpFile": str(folder / "raft.dump")}
 
 
 @dataclass(frozen=True)
@@ -133,8 +82,8 @@ class Role:
 class JamNode(SyncObj):  # type: ignore[misc]
     """A Raft member holding a Song. ``role()`` says what it is; ``watch()`` logs changes."""
 
-    def __init__(self, node: str, peers: list[str], song: Song, secret: str | None = None,
-                 witness: bool = False) -> None:
+    def __init__(self, node: str, peers: list[str], song: Song, secret: str | None,
+                 witness: bool = False, state_dir: str | Path | None = None) -> None:
         self_addr = parse_address(node)
         peer_addrs = [parse_address(p, "--peer") for p in peers]
         if not peer_addrs:
@@ -142,14 +91,18 @@ class JamNode(SyncObj):  # type: ignore[misc]
                              "or two performers and a --witness)")
         if self_addr in peer_addrs or len(set(peer_addrs)) != len(peer_addrs):
             raise InputError(f"--peer lists must not repeat or include this --node: {peers!r}")
-        if secret is not None and not secret:
-            raise InputError("--secret is empty; give a shared passphrase or leave it out")
+        if not secret:
+            raise InputError(NO_SECRET)
+        files = _state_files(self_addr, state_dir)
         conf = SyncObjConf(
+            **files,
             raftMinTimeout=WITNESS_MIN_TIMEOUT if witness else RAFT_MIN_TIMEOUT,
             raftMaxTimeout=WITNESS_MAX_TIMEOUT if witness else RAFT_MAX_TIMEOUT,
             leaderFallbackTimeout=LEADER_FALLBACK_TIMEOUT,
             appendEntriesPeriod=0.08,
             appendEntriesUseBatch=False,
+            appendEntriesBatchSizeBytes=BATCH_BYTES,
+            logCompactionBatchSize=BATCH_BYTES,
             connectionTimeout=2.0,
             connectionRetryTime=0.5,
             logCompactionMinEntries=COMPACT_ENTRIES,
@@ -159,9 +112,11 @@ class JamNode(SyncObj):  # type: ignore[misc]
             dynamicMembershipChange=False,
             maxBindRetries=2,
             bindRetryTime=0.5,
+            useFork=False,
         )
         self.song = song
         self.address = self_addr
+        self.clocks: ClockWatch | None = None  # set by the transport
         self.witness = witness
         self._role: Role | None = None
         self._no_leader_since: float | None = None
@@ -174,6 +129,17 @@ class JamNode(SyncObj):  # type: ignore[misc]
             self.destroy()
             raise InputError(f"cannot listen on --node {self_addr}: the port is in use or the "
                              "host is not this machine's address; choose another") from None
+
+    def clock_offset(self) -> float | None:
+        """How far this machine's clock is ahead of the group's (negative: behind), as
+        estimated from the Raft messages; None before any peer's clock is known."""
+        if self.clocks is None:
+            return None
+        return self.clocks.group_offset(len(self.otherNodes) + 1)
+
+    def clocks_disagree(self, limit: float) -> bool:
+        """Whether some peer's clock is known to be more than ``limit`` off this one."""
+        return self.clocks is not None and self.clocks.far_off(limit)
 
     def role(self) -> Role:
         """Leader, follower (of whom) or waiting, as this node sees it now."""

@@ -12,8 +12,10 @@ import socket
 
 try:
     from pysyncobj import SyncObj, SyncObjConf, SyncObjConsumer, replicated
+    from pysyncobj.tcp_connection import TcpConnection
     from pysyncobj.transport import TCPTransport
 finally:
     socket.inet_ntop = _socket.inet_ntop
 
-__all__ = ["SyncObj", "SyncObjConf", "SyncObjConsumer", "TCPTransport", "replicated"]
+__all__ = ["SyncObj", "SyncObjConf", "SyncObjConsumer", "TCPTransport", "TcpConnection",
+           "replicated"]

@@ -139,7 +139,12 @@ class Jam:
         self.song.add_command(entry, callback=done)
 
     def _take_applied(self) -> None:
-        """Commands committed to the song: every node changes at the same point."""
+        """Commands committed to the song: every node changes at the same point. One that this
+        node cannot take (a seed text its model cannot spell, a value out of range) is logged
+        and skipped here, and the other nodes still take it."""
+        from bridge.errors import BridgeError
+        from bridge.model.limits import check_temperature
+
         while True:
             try:
                 seq, cmd = self._applied.get_nowait()
@@ -147,16 +152,26 @@ class Jam:
                 return
             shown = "" if cmd.value is None else f" {cmd.value:g}" if isinstance(
                 cmd.value, float) else f" {cmd.value!r}"
-            log.info("jam: %s%s from line %d on", cmd.name, shown, seq)
             lines = getattr(self.source, "lines", None)  # a model's lines (ModelSource)
-            if cmd.name == "temperature" and isinstance(cmd.value, float):
-                getattr(lines, "set_temperature", lambda _v: None)(cmd.value)
-            elif cmd.name == "seed_text" and isinstance(cmd.value, str):
-                getattr(lines, "reseed", lambda _v: None)(cmd.value)
-            elif cmd.name == "chorus" and self.writer is not None:
-                # Only the leader's song moves; the lines already written come first.
-                if not getattr(lines, "chorus_next", lambda: False)():
-                    log.warning("jam: chorus ignored: the lines are not a song with a chorus")
+            try:
+                if cmd.name == "temperature" and isinstance(cmd.value, float):
+                    getattr(lines, "set_temperature", lambda _v: None)(
+                        check_temperature(cmd.value))
+                elif cmd.name == "seed_text" and isinstance(cmd.value, str):
+                    getattr(lines, "reseed", lambda _v: None)(cmd.value)
+                elif cmd.name == "chorus" and self.writer is not None:
+                    # Only the leader's song moves; the lines already written come first.
+                    if not getattr(lines, "chorus_next", lambda: False)():
+                        log.warning("jam: chorus ignored: the lines are not a song with a "
+                                    "chorus")
+            except BridgeError as e:
+                log.warning("jam: %s%s from line %d skipped on this node: %s", cmd.name, shown,
+                            seq, e)
+            except Exception:
+                log.exception("jam: %s%s from line %d skipped on this node", cmd.name, shown,
+                              seq)
+            else:
+                log.info("jam: %s%s from line %d on", cmd.name, shown, seq)
             for observer in self.observers:
                 try:
                     observer("state", self.state())

@@ -46,6 +46,10 @@ class LineEntry:
     section: str = ""
     index: int = -1
     title: str = ""
+    #: The node that wrote it, and when by its clock (wall-clock epoch seconds; 0: unknown):
+    #: a node whose clock this is far ahead of knows the writer's clock is off.
+    writer: str = ""
+    written: float = 0.0
 
     @property
     def end(self) -> float:
@@ -64,6 +68,10 @@ class CommandEntry:
     name: str
     value: float | int | str | None = None
 
+
+#: How much longer a jam line datagram is than ``run``'s for the same line: the start time
+#: (17 characters up to the year 2286, padded to 20 bytes) and its type tag (up to 4 bytes).
+JAM_EXTRA_BYTES = 24
 
 #: Commands that every node takes from the log; the others (stop, sung) stay local.
 SHARED_COMMANDS = ("bpm", "temperature", "seed_text", "next", "pause", "resume", "chorus")
@@ -99,13 +107,15 @@ def syllable_dicts(text: str, groups: tuple[Group, ...]) -> list[dict[str, objec
 
 
 def line_entry(phrase: Phrase, expect_seq: int, bpm: float, start: float, pos: int = 0,
-               section: str = "", index: int = -1, title: str = "") -> LineEntry:
+               section: str = "", index: int = -1, title: str = "",
+               writer: str = "", written: float = 0.0) -> LineEntry:
     """The log entry for one placed line (a phrase without notes is a rest)."""
     from bridge.syllables.rhythm import BEATS_PER_BAR
 
     seconds = phrase.bars * BEATS_PER_BAR * 60.0 / bpm
     return LineEntry(expect_seq, phrase.line, int(phrase.bars), groups_of(phrase), float(bpm),
-                     float(start), seconds, pos, section, index, title)
+                     float(start), seconds, pos, section, index, title, writer,
+                     float(written))
 
 
 def format_start(start: float) -> str:

@@ -15,39 +15,47 @@ def seconds_per_bar(bpm: float) -> float:
 
 
 def encode_fitting(line: str, seq: int, bpm: float, section: str = "",
-                   index: int = -1) -> list[tuple[Phrase, bytes]]:
+                   index: int = -1, spare: int = 0) -> list[tuple[Phrase, bytes]]:
     """Place a line and build its datagram(s), numbered from ``seq``; a line whose datagram
     would be too large is split at a word boundary. Parts without syllables are dropped.
 
     A datagram's size does not depend on the timings (fixed-size numbers), so the parts are
     found before placing and each is placed once. ``section`` and ``index`` (the line's
-    place in a song) travel with every part.
+    place in a song) travel with every part. ``spare``: bytes each datagram must leave free
+    (a jam appends its start time to the same datagram).
     """
     out: list[tuple[Phrase, bytes]] = []
-    for part, syllables in _fitting_parts(line, section, index):
+    for part, syllables in _fitting_parts(line, section, index, spare):
         phrase = place_syllables(part, syllables)
         out.append((phrase, protocol.encode_line(seq + len(out), bpm, phrase, section, index)))
     return out
 
 
-def _fitting_parts(line: str, section: str, index: int) -> list[tuple[str, list[Syllable]]]:
+def _fits(phrase: Phrase, section: str, index: int, spare: int) -> bool:
+    try:
+        data = protocol.encode_line(0, 0.0, phrase, section, index)
+    except InputError:
+        return False
+    return len(data) + spare <= protocol.MAX_DATAGRAM_BYTES
+
+
+def _fitting_parts(line: str, section: str, index: int,
+                   spare: int = 0) -> list[tuple[str, list[Syllable]]]:
     syllables = syllabify_line(line)
     if not syllables:
         return []
     unplaced = Phrase(line, 1, tuple(Note(s, 0.0, 1.0) for s in syllables))
-    try:
-        protocol.encode_line(0, 0.0, unplaced, section, index)
+    if _fits(unplaced, section, index, spare):
         return [(line, syllables)]
-    except InputError:
-        words = line.split()
-        if len(words) < 2:
-            cut = len(line) // 2
-            halves = [line[:cut], line[cut:]]
-        else:
-            half = len(words) // 2
-            halves = [" ".join(words[:half]), " ".join(words[half:])]
-        return (_fitting_parts(halves[0], section, index)
-                + _fitting_parts(halves[1], section, index))
+    words = line.split()
+    if len(words) < 2:
+        cut = len(line) // 2
+        halves = [line[:cut], line[cut:]]
+    else:
+        half = len(words) // 2
+        halves = [" ".join(words[:half]), " ".join(words[half:])]
+    return (_fitting_parts(halves[0], section, index, spare)
+            + _fitting_parts(halves[1], section, index, spare))
 
 
 def format_phrase(phrase: Phrase) -> str:
