@@ -45,7 +45,10 @@ def test_sung_arrives_for_every_line_in_order_when_it_is_heard(
             if msg.params and msg.params[-1] == -1:
                 continue  # "started afresh", not a line (sent by melody files that report it)
             heard = (time.time(), msg.address, list(msg.params))
-            (ends if msg.address == ENDED_ADDRESS else got).append(heard)
+            if msg.address == ENDED_ADDRESS:
+                ends.append(heard)
+            elif msg.address == SUNG_ADDRESS:
+                got.append(heard)  # (the notes a line will be sung on come too: not counted)
         time.sleep(0.5)  # any extra message would come now
         bridge.settimeout(0.01)
         try:
