@@ -112,6 +112,8 @@ class _Rss:
     def _run(self) -> None:
         while not self._stop.wait(1.0):
             try:
+                if self.proc.status() == psutil.STATUS_ZOMBIE:
+                    return  # exited: a zombie reports no memory, which is no sample
                 self.samples.append(self.proc.memory_info().rss / 2**20)
             except psutil.NoSuchProcess:
                 return
