@@ -10,6 +10,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,3 +96,41 @@ def send_lines(sonic_pi: HeadlessSonicPi) -> SendLines:
         return sent
 
     return send
+
+
+@pytest.fixture(scope="session")
+def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private JACK server (dummy driver) for the MIDI tests, one per test process; its name.
+
+    Fails (never skips) when jackd is not installed: CI must run these tests.
+    """
+    pytest.importorskip("mido", reason="the midi extra (mido, python-rtmidi) is missing")
+    from tests.midikit import JackError
+    from tests.midikit import jack_server as start_jack
+
+    try:
+        with start_jack(tmp_path_factory.mktemp("jack")) as name:
+            yield name
+    except JackError as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+@pytest.fixture
+def keyboard(jack_server: str) -> Iterator[Any]:
+    """A virtual MIDI keyboard (a JACK MIDI output port) on the session's JACK server."""
+    from tests.midikit import Keyboard
+
+    kb = Keyboard()
+    yield kb
+    kb.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``), keep a module's tests on one worker when they
+    share a module-scoped fixture (a trained model, a running bridge), so it is made once."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        if any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
