@@ -125,12 +125,32 @@ def keyboard(jack_server: str) -> Iterator[Any]:
     kb.close()
 
 
+#: Modules whose tests start JACK servers beyond the worker's own Sonic Pi: a render's own
+#: Sonic Pi, a second performer's, a rebooted one.
+OWN_SONIC_PIS = {"test_render", "test_render_cli", "test_jam_sonicpi", "test_sonicpi_restart"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``--dist loadgroup``), keep a module's tests on one worker when they
-    share a module-scoped fixture (a trained model, a running bridge), so it is made once."""
+    """Groups for pytest-xdist (``--dist loadgroup``); the other tests go one by one.
+
+    - A module's tests that share a module-scoped fixture (a running bridge, a browser) stay on
+      one worker, so it is made once.
+    - The MIDI tests share one worker and so one JACK server of their own.
+    - The tests that boot Sonic Pis of their own share one worker, so at most one such boot
+      runs at a time besides the workers' session Sonic Pis: jackd servers started many at once
+      on this machine failed to start.
+    """
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         if info is None:
             continue
-        if any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+        module = item.module.__name__.rpartition(".")[2]
+        if "jack_server" in info.names_closure:
+            group = "midi"
+        elif module in OWN_SONIC_PIS:
+            group = "own-sonic-pi"
+        elif any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
+            group = module
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
