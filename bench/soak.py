@@ -11,6 +11,7 @@ Checks, from Sonic Pi's own log: every line sung exactly once and in order (the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import re
@@ -88,6 +89,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _sung_seqs(spi: HeadlessSonicPi) -> list[int]:
+    """The seq of every line Sonic Pi logged as sung, in log order."""
+    return [int(m.group(1)) for t in spi.log_lines() for m in [_SUNG.search(t)]
+            if m and int(m.group(1)) >= 0]
+
+
 def run_soak(spi: HeadlessSonicPi, lines: int, bpm: float = 300.0, fuzz_rate: float = 200.0,
              workdir: Path | None = None) -> SoakResult:
     """Sing ``lines`` lines through ``spi`` (already booted, nothing running) and check them."""
@@ -116,14 +123,18 @@ def run_soak(spi: HeadlessSonicPi, lines: int, bpm: float = 300.0, fuzz_rate: fl
                 rss.append(proc.memory_info().rss / 2**20)
             except psutil.NoSuchProcess:
                 break
-            time.sleep(1.0)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                bridge.wait(timeout=1.0)
     finally:
         stop.set()
         fuzzer.join()
         if bridge.poll() is None:
             bridge.kill()
         bridge.wait()
-    time.sleep(1.0)  # the last line's report
+    # The bridge ends once the last line is confirmed sung; its log line follows at once.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(_sung_seqs(spi)) < lines:
+        time.sleep(0.05)
     seconds = time.monotonic() - t0
     spi.run_code('puts "inbox left: #{(1..get(:lyricbridge_heard, 0)).count { |i| '
                  'get("/lyricbridge_inbox/#{i}") }}"')
@@ -131,7 +142,7 @@ def run_soak(spi: HeadlessSonicPi, lines: int, bpm: float = 300.0, fuzz_rate: fl
     while time.monotonic() < deadline and not any("inbox left:" in t for t in spi.log_lines()):
         time.sleep(0.1)
     log = spi.log_lines()
-    seqs = [int(m.group(1)) for t in log for m in [_SUNG.search(t)] if m and int(m.group(1)) >= 0]
+    seqs = _sung_seqs(spi)
     left = [int(t.strip('"').split(": ")[1]) for t in log if "inbox left:" in t]
     counts: dict[int, int] = {}
     for s in seqs:

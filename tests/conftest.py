@@ -125,32 +125,50 @@ def keyboard(jack_server: str) -> Iterator[Any]:
     kb.close()
 
 
-#: Modules whose tests start JACK servers beyond the worker's own Sonic Pi: a render's own
-#: Sonic Pi, a second performer's, a rebooted one.
-OWN_SONIC_PIS = {"test_render", "test_render_cli", "test_jam_sonicpi", "test_sonicpi_restart"}
+#: The tests that need JACK run in three groups, each on one worker. jackd allows eight servers
+#: on a machine ("Too many servers already active"); this way a run holds at most five: the
+#: session Sonic Pi of each group's worker, the MIDI tests' server (group 3) and one that a
+#: test boots itself (group 1: a render's, a second performer's, a rebooted one).
+JACK_GROUPS = {
+    "test_render": "jack-1", "test_render_cli": "jack-1", "test_jam_sonicpi": "jack-1",
+    "test_sonicpi_restart": "jack-1", "test_soak": "jack-1",
+    "test_sonicpi_e2e": "jack-2", "test_sonicpi_song": "jack-2", "test_web_sung": "jack-2",
+    "test_sonicpi_control": "jack-2",
+    "test_sonicpi_lessons": "jack-3", "test_midi_e2e": "jack-3", "test_jam_midi": "jack-3",
+}
+
+
+def _group(item: pytest.Item) -> str | None:
+    info = getattr(item, "_fixtureinfo", None)
+    module = getattr(item, "module", None)
+    if info is None or module is None:
+        return None
+    name = module.__name__.rpartition(".")[2]
+    if name in JACK_GROUPS:
+        return JACK_GROUPS[name]
+    if {"sonic_pi_session", "jack_server"} & set(info.names_closure):
+        return "jack-2"
+    if any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
+        return name
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Groups for pytest-xdist (``--dist loadgroup``); the other tests go one by one.
 
+    - The JACK groups above, first, so that each starts at once on a worker of its own
+      (``--no-loadscope-reorder`` keeps this order).
     - A module's tests that share a module-scoped fixture (a running bridge, a browser) stay on
       one worker, so it is made once.
-    - The MIDI tests share one worker and so one JACK server of their own.
-    - The tests that boot Sonic Pis of their own share one worker, so at most one such boot
-      runs at a time besides the workers' session Sonic Pis: jackd servers started many at once
-      on this machine failed to start.
     """
+    groups = {id(item): _group(item) for item in items}
     for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        module = item.module.__name__.rpartition(".")[2]
-        if "jack_server" in info.names_closure:
-            group = "midi"
-        elif module in OWN_SONIC_PIS:
-            group = "own-sonic-pi"
-        elif any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
-            group = module
-        else:
-            continue
-        item.add_marker(pytest.mark.xdist_group(group))
+        group = groups[id(item)]
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+    def jack_first(item: pytest.Item) -> str:
+        group = groups[id(item)] or ""
+        return group if group.startswith("jack-") else "~"
+
+    items.sort(key=jack_first)  # stable: the order within a group and of the rest is kept

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -78,3 +78,24 @@ class UdpReceiver(Generic[T]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def line_seconds(text: str, bpm: float) -> float:
+    """How long ``text`` lasts when placed at ``bpm`` (its whole bars)."""
+    from bridge.syllables.rhythm import place_line
+
+    return place_line(text).bars * 4 * 60.0 / bpm
+
+
+def assert_quiet(got: Callable[[], Sequence[object]], until: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+    """Fail as soon as ``got()`` holds anything; pass once ``clock()`` reaches ``until``.
+
+    For a stream that must stay silent (paused): ``until`` is when its next datagram would
+    have come, so the test waits exactly that long and no longer.
+    """
+    while True:
+        assert not got(), got()
+        if clock() >= until:
+            return
+        time.sleep(0.05)

@@ -30,6 +30,9 @@ BOOTED_LINE = "Sonic Pi Server successfully booted"
 BOOT_FAILURE = re.compile(r"Failed to start server|unavailable\. Perhaps|Unable to boot")
 #: Where scsynth keeps its shared memory (``SuperColliderServer_<port>``).
 SHM_DIR = Path("/dev/shm")
+#: The lines jackd prints at every start.
+JACKD_BANNER = ("jackdmp ", "Copyright ", "jackdmp comes with", "This is free software",
+                "under certain conditions")
 _instances = itertools.count(1)
 
 
@@ -165,7 +168,7 @@ class HeadlessSonicPi(SonicPiClient):
             if jackd.poll() is not None or time.monotonic() > deadline:
                 said = " | ".join((wait.stdout + wait.stderr).strip().splitlines()[-2:])
                 raise SonicPiError(f"jackd ({self.jack_name}) did not start: "
-                                   f"{self._tail('jackd.log')} (jack_wait: {said})")
+                                   f"{self._jackd_said()} (jack_wait: {said})")
             log.debug("jack_wait failed (%s); asking again", wait.returncode)
             time.sleep(0.2)
 
@@ -256,6 +259,12 @@ class HeadlessSonicPi(SonicPiClient):
             return (self.run_dir / name).read_text(errors="replace")
         except OSError:
             return ""
+
+    def _jackd_said(self) -> str:
+        """What jackd logged, without its banner (its reason to stop comes before it)."""
+        said = [line for line in self._read("jackd.log").strip().splitlines()
+                if line.strip() and not line.startswith(JACKD_BANNER)]
+        return " | ".join(said[-6:]) or "(nothing but its banner)"
 
     def _tail(self, name: str, lines: int = 6) -> str:
         return " | ".join(self._read(name).strip().splitlines()[-lines:]) or "(empty log)"
