@@ -196,14 +196,18 @@ class HeadlessSonicPi(SonicPiClient):
         gui = self._listener()
         start = gui.size()
         self.command("/cue-port-start")
-        if not self.ping(10):
-            raise SonicPiError("Sonic Pi server booted but does not answer /ping")
-        deadline = time.monotonic() + 15
+        # Both come within a second on an idle machine; a loaded one can take many more.
+        wait = self.boot_timeout / 2
+        if not self.ping(wait):
+            raise SonicPiError(f"Sonic Pi server booted but does not answer /ping "
+                               f"within {wait:.0f} s")
+        deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             self.send_cue(PROBE_ADDRESS, 1)
             if gui.wait_for(is_probe, 0.5, start) is not None:
                 return
-        raise SonicPiError(f"cue port {self.cue_port} never delivered a probe cue")
+        raise SonicPiError(f"cue port {self.cue_port} never delivered a probe cue "
+                           f"within {wait:.0f} s")
 
     # ----- stop ------------------------------------------------------------------------------
 
