@@ -145,7 +145,9 @@ def _group(item: pytest.Item) -> str | None:
     name = module.__name__.rpartition(".")[2]
     if name in JACK_GROUPS:
         return JACK_GROUPS[name]
-    if {"sonic_pi_session", "jack_server"} & set(info.names_closure):
+    if "jack_server" in info.names_closure:
+        return "jack-3"
+    if "sonic_pi_session" in info.names_closure:
         return "jack-2"
     if any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
         return name
