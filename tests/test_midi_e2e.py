@@ -211,6 +211,13 @@ def test_unplugging_warns_and_the_stream_goes_on_then_it_reconnects(
     assert b.proc.poll() is None
 
 
+def jack_connections(jack: str) -> str:
+    """The JACK server's ports and what each is connected to (for a failure message)."""
+    r = subprocess.run(["jack_lsp", "-s", jack, "-c"], capture_output=True, text=True,
+                       timeout=10, check=False)
+    return r.stdout + r.stderr
+
+
 def one_error_line(stderr: str) -> str:
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1, stderr
@@ -309,7 +316,7 @@ def test_learn_writes_the_controls_that_moved(
         deadline = time.monotonic() + 40
         while not any(line.startswith("wrote ") for line in b.out):
             assert b.proc.poll() is None or b.out, b.lines
-            assert time.monotonic() < deadline, (b.out, b.lines)
+            assert time.monotonic() < deadline, (b.out, b.lines, jack_connections(jack_server))
             prompts = [line for line in b.out if line.endswith("...")]
             if len(prompts) > answered:
                 prompt = prompts[answered]
