@@ -30,6 +30,8 @@ BOOTED_LINE = "Sonic Pi Server successfully booted"
 BOOT_FAILURE = re.compile(r"Failed to start server|unavailable\. Perhaps|Unable to boot")
 #: Where scsynth keeps its shared memory (``SuperColliderServer_<port>``).
 SHM_DIR = Path("/dev/shm")
+#: How long to wait for a probe cue before asking for cue forwarding again.
+CUE_START_AGAIN_S = 2.0
 #: The lines jackd prints at every start.
 JACKD_BANNER = ("jackdmp ", "Copyright ", "jackdmp comes with", "This is free software",
                 "under certain conditions")
@@ -202,10 +204,16 @@ class HeadlessSonicPi(SonicPiClient):
             raise SonicPiError(f"Sonic Pi server booted but does not answer /ping "
                                f"within {wait:.0f} s")
         deadline = time.monotonic() + wait
+        asked = time.monotonic()
         while time.monotonic() < deadline:
             self.send_cue(PROBE_ADDRESS, 1)
             if gui.wait_for(is_probe, 0.5, start) is not None:
                 return
+            # The server passes the command on to its Erlang cue router by UDP; a router still
+            # starting (on a loaded machine) can miss it: ask again.
+            if time.monotonic() - asked > CUE_START_AGAIN_S:
+                self.command("/cue-port-start")
+                asked = time.monotonic()
         raise SonicPiError(f"cue port {self.cue_port} never delivered a probe cue "
                            f"within {wait:.0f} s")
 
