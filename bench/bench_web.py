@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,11 @@ from pathlib import Path
 import psutil
 from pythonosc.osc_message import OscMessage
 
-from bridge.stream.protocol import LINE_ADDRESS
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bridge.stream.protocol import LINE_ADDRESS  # noqa: E402
+from tests.udprx import UdpReceiver  # noqa: E402
 
 VERSES = """\
 Over the hill the lanterns glow,
@@ -42,37 +45,21 @@ Carry it home through the quiet night.
 """
 
 
-class Receiver:
-    """Sonic Pi's stand-in: the arrival time, bpm and bars of every line datagram."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.got: list[tuple[float, float, int]] = []
-        self.stop = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                data, _ = self.sock.recvfrom(65536)
-            except TimeoutError:
-                continue
-            t = time.monotonic()
-            msg = OscMessage(data)
-            if msg.address == LINE_ADDRESS:  # not the bridge's pings, if it sends any
-                self.got.append((t, float(msg.params[1]), int(msg.params[2])))
+def _tempo(data: bytes) -> tuple[float, int] | None:
+    """(bpm, bars) of a line datagram; None for the bridge's pings, if it sends any."""
+    msg = OscMessage(data)
+    if msg.address != LINE_ADDRESS:
+        return None
+    return float(msg.params[1]), int(msg.params[2])
 
 
-def lateness(got: list[tuple[float, float, int]]) -> list[tuple[float, float]]:
+def lateness(got: list[tuple[float, tuple[float, int]]]) -> list[tuple[float, float]]:
     """(arrival, seconds late) of every datagram after the first two, on the bridge's schedule:
     datagram k is due when datagram k-1 starts playing."""
     out = []
     start = got[0][0]  # when datagram 0 starts playing (it is sent at once)
     starts = [start]
-    for _, bpm, bars in got[:-1]:
+    for _, (bpm, bars) in got[:-1]:
         start += bars * 4 * 60.0 / bpm
         starts.append(start)
     for k in range(2, len(got)):
@@ -133,7 +120,7 @@ def main() -> None:
         print(" ".join(map(str, counts)))
         return
 
-    rx = Receiver()
+    rx = UdpReceiver(_tempo)  # Sonic Pi's stand-in
     with tempfile.TemporaryDirectory() as tmp:
         text = Path(tmp) / "verses.txt"
         text.write_text(VERSES, encoding="utf-8")
@@ -182,7 +169,7 @@ def main() -> None:
         done.set()
         proc.terminate()
         code = proc.wait(timeout=15)
-    rx.stop.set()
+    rx.close()
 
     late = lateness(rx.got)
     phases = [("without clients", t0, t1), (f"with {args.clients} clients", t1, t2),

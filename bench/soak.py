@@ -225,8 +225,12 @@ def run_soak(spi: HeadlessSonicPi, lines: int, bpm: float = 300.0, fuzz_rate: fl
         if watch is not None:
             watch.close()
         relay.down()
-    time.sleep(1.0)  # the last line's report
-    epochs.append(_Sung().update(spi))
+    # The bridge ends once the last line is confirmed sung; its log line follows at once.
+    last = _Sung()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and lines - 1 not in {s for _, s in last.update(spi)}:
+        time.sleep(0.05)
+    epochs.append(last.items)
     errors += len(spi.errors())
     seconds = time.monotonic() - t0
     left_text = _ask(spi, "inbox left", '(1..get(:lyricbridge_heard, 0)).count { |i| '

@@ -10,6 +10,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,3 +96,81 @@ def send_lines(sonic_pi: HeadlessSonicPi) -> SendLines:
         return sent
 
     return send
+
+
+@pytest.fixture(scope="session")
+def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private JACK server (dummy driver) for the MIDI tests, one per test process; its name.
+
+    Fails (never skips) when jackd is not installed: CI must run these tests.
+    """
+    pytest.importorskip("mido", reason="the midi extra (mido, python-rtmidi) is missing")
+    from tests.midikit import JackError
+    from tests.midikit import jack_server as start_jack
+
+    try:
+        with start_jack(tmp_path_factory.mktemp("jack")) as name:
+            yield name
+    except JackError as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+@pytest.fixture
+def keyboard(jack_server: str) -> Iterator[Any]:
+    """A virtual MIDI keyboard (a JACK MIDI output port) on the session's JACK server."""
+    from tests.midikit import Keyboard
+
+    kb = Keyboard()
+    yield kb
+    kb.close()
+
+
+#: The tests that need JACK run in three groups, each on one worker. jackd allows eight servers
+#: on a machine ("Too many servers already active"); this way a run holds at most five: the
+#: session Sonic Pi of each group's worker, the MIDI tests' server (group 3) and one that a
+#: test boots itself (group 1: a render's, a second performer's, a rebooted one).
+JACK_GROUPS = {
+    "test_render": "jack-1", "test_render_cli": "jack-1", "test_jam_sonicpi": "jack-1",
+    "test_sonicpi_restart": "jack-1", "test_soak": "jack-1", "test_sonicpi_control": "jack-1",
+    "test_sonicpi_e2e": "jack-2", "test_sonicpi_song": "jack-2", "test_web_sung": "jack-2",
+    "test_sonicpi_lessons": "jack-3", "test_midi_e2e": "jack-3", "test_jam_midi": "jack-3",
+}
+
+
+def _group(item: pytest.Item) -> str | None:
+    info = getattr(item, "_fixtureinfo", None)
+    module = getattr(item, "module", None)
+    if info is None or module is None:
+        return None
+    name = module.__name__.rpartition(".")[2]
+    if name in JACK_GROUPS:
+        return JACK_GROUPS[name]
+    if "jack_server" in info.names_closure:
+        return "jack-3"
+    if "sonic_pi_session" in info.names_closure:
+        return "jack-2"
+    if any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
+        return name
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for pytest-xdist (``--dist loadgroup``); the other tests go one by one.
+
+    - The JACK groups above, first, so that each starts at once on a worker of its own
+      (``--no-loadscope-reorder`` keeps this order).
+    - A module's tests that share a module-scoped fixture (a running bridge, a browser) stay on
+      one worker, so it is made once.
+    """
+    groups = {id(item): _group(item) for item in items}
+    for item in items:
+        group = groups[id(item)]
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+    def jack_first(item: pytest.Item) -> str:
+        group = groups[id(item)] or ""
+        return group if group.startswith("jack-") else "~"
+
+    items.sort(key=jack_first)  # stable: the order within a group and of the rest is kept

@@ -8,13 +8,16 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pythonosc.osc_message import OscMessage
+
 from bridge.jam.wire import JamLine, decode_jam_line
+from bridge.stream import protocol
+from tests.udprx import UdpReceiver
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -62,36 +65,26 @@ class Heard:
         return self.line.bars * 4 * 60.0 / self.line.bpm
 
 
-class Listener:
-    """A UDP socket standing in for one performer's Sonic Pi; records every line datagram."""
+def _jam_line(data: bytes) -> JamLine | None:
+    """A line datagram decoded; None for anything else the stream sends (a ping)."""
+    if OscMessage(data).address != protocol.LINE_ADDRESS:
+        return None
+    return decode_jam_line(data)
+
+
+class Listener(UdpReceiver[JamLine]):
+    """A UDP socket standing in for one performer's Sonic Pi; records every line datagram
+    with the wall-clock time it came (the lines carry wall-clock start times)."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.heard: list[Heard] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        super().__init__(_jam_line, clock=time.time)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data = self.sock.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.heard.append(Heard(time.time(), decode_jam_line(data)))
+    @property
+    def heard(self) -> list[Heard]:
+        return [Heard(t, line) for t, line in list(self.got)]
 
     def seqs(self) -> list[int]:
-        return [h.line.seq for h in self.heard]
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=1)
-        self.sock.close()
+        return [line.seq for _, line in list(self.got)]
 
 
 class NodeProc:

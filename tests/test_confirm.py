@@ -20,7 +20,7 @@ from bridge.stream.confirm import WINDOW, SungLedger
 from bridge.stream.control import parse_command
 from bridge.stream.daemon import Daemon
 from tests.test_daemon import FakeQueue, FakeTime, Recorder
-from tests.test_stream import Receiver
+from tests.udprx import UdpReceiver
 
 TEXT = "one two three\nfour five six\nseven eight\nnine ten\nlast of all"
 
@@ -187,7 +187,7 @@ def test_control_beyond_loopback_needs_a_token(tmp_path: Path, command: list[str
 def test_wrong_token_is_logged_and_ignored_right_one_applies(tmp_path: Path) -> None:
     song = tmp_path / "song.txt"
     song.write_text(TEXT, encoding="utf-8")
-    receiver = Receiver()
+    receiver = UdpReceiver(bytes)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         control = s.getsockname()[1]

@@ -11,11 +11,11 @@ from jamkit import BPM, JAM_VERSES, Listener, NodeProc, assert_one_song, free_tc
 pytest.importorskip("bridge.jam.raft")  # pysyncobj, imported the mended way
 pytest.importorskip("mido", reason="the midi extra (mido, python-rtmidi) is missing")
 
-from test_midi_e2e import Keyboard, jack_server, keyboard, midi_env  # noqa: E402, F401
+from tests.midikit import Keyboard, midi_env  # noqa: E402
 
 
 def test_a_knob_on_one_keyboard_sets_the_tempo_of_every_node(
-        keyboard: Keyboard, jack_server: str, tmp_path: Path) -> None:  # noqa: F811
+        keyboard: Keyboard, jack_server: str, tmp_path: Path) -> None:
     text = tmp_path / "song.txt"
     text.write_text("\n".join(JAM_VERSES) + "\n", encoding="utf-8")
     addresses = [f"127.0.0.1:{p}" for p in free_tcp_ports(3)]

@@ -21,7 +21,7 @@ pytest.importorskip("bridge.jam.raft")  # pysyncobj, imported the mended way
 MELODY = SONICPI_DIR / "lyrics_melody.rb"
 SINGER = "live_loop_lyricbridge_sing"
 BPM = 200.0
-LINES = 6
+LINES = 4
 #: Two Sonic Pis on one machine must start each line within this many seconds of each other
 #: (the target is 0.03 s; the bound leaves room for a loaded machine).
 MAX_SKEW_S = 0.1

@@ -2,15 +2,13 @@
 
 The keyboard is a virtual JACK MIDI port this test opens with mido; the bridge is a real
 subprocess streaming to a UDP socket the test owns (or to the session's headless Sonic Pi).
-The JACK server is this module's own, under a name no one else uses, stopped at the end.
+The JACK server is this test process's own (``jack_server`` in conftest), under a name no one
+else uses, stopped at the end.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, SONICPI_DIR
+from conftest import REPO, SONICPI_DIR, VERSES
 
 mido = pytest.importorskip("mido", reason="the midi extra (mido, python-rtmidi) is missing")
 
@@ -29,98 +27,10 @@ from pythonosc.osc_message import OscMessage  # noqa: E402
 from bridge.midi.mapfile import load_map  # noqa: E402
 from bridge.sonicpi import HeadlessSonicPi, synth_notes  # noqa: E402
 from bridge.stream import protocol  # noqa: E402
+from tests.midikit import JACK_BACKEND, Keyboard, midi_env  # noqa: E402
+from tests.udprx import UdpReceiver, assert_quiet, line_seconds  # noqa: E402
 
-JACK_BACKEND = "mido.backends.rtmidi/UNIX_JACK"
 BPM = 300  # quick lines: about a second each
-_ports = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private JACK server (dummy driver) for the MIDI tests; its name is returned."""
-    if shutil.which("jackd") is None:
-        pytest.fail("jackd is not installed (Debian: apt-get install jackd2)", pytrace=False)
-    name = f"lyricbridge-test-{os.getpid()}"
-    log = (tmp_path_factory.mktemp("jack") / "jackd.log").open("w")
-    # Synchronous mode (-S): the server waits for a late client instead of dropping its MIDI
-    # events for that cycle, which happened here under load in the default async mode.
-    proc = subprocess.Popen(
-        ["jackd", "-n", name, "--no-realtime", "-S", "-d", "dummy", "-r", "44100", "-p", "1024"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    saved = {k: os.environ.get(k) for k in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
-    os.environ["JACK_DEFAULT_SERVER"] = name
-    os.environ["JACK_NO_START_SERVER"] = "1"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            check = subprocess.run(["jack_wait", "-s", name, "-c"], capture_output=True,
-                                   text=True, check=False)
-            if "running" in check.stdout and "not" not in check.stdout:
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"jackd did not start: {Path(log.name).read_text()[-500:]}",
-                            pytrace=False)
-            time.sleep(0.1)
-        yield name
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def midi_env(jack: str, **extra: str) -> dict[str, str]:
-    """The environment for a bridge subprocess that uses our JACK server."""
-    env = dict(os.environ, MIDO_BACKEND=JACK_BACKEND, JACK_DEFAULT_SERVER=jack,
-               JACK_NO_START_SERVER="1", PYTHONUNBUFFERED="1")
-    env.update(extra)
-    return env
-
-
-class Keyboard:
-    """A virtual MIDI output port: the keyboard the bridge listens to."""
-
-    def __init__(self) -> None:
-        self.name = f"V49 test {os.getpid()}-{next(_ports)}"
-        self.backend = mido.Backend(JACK_BACKEND)
-        self.port: Any = self.backend.open_output(self.name, virtual=True)
-
-    def send(self, kind: str, gap: float = 0.005, **fields: int) -> None:
-        self.port.send(mido.Message(kind, **fields))
-        time.sleep(gap)
-
-    def cc(self, control: int, value: int, gap: float = 0.005) -> None:
-        self.send("control_change", gap, control=control, value=value)
-
-    def pad(self, note: int) -> None:
-        self.send("note_on", channel=9, note=note, velocity=100)
-        self.send("note_off", channel=9, note=note)
-
-    def key(self, note: int) -> None:
-        self.send("note_on", channel=0, note=note, velocity=90)
-        self.send("note_off", channel=0, note=note)
-
-    def unplug(self) -> None:
-        self.port.close()
-
-    def plug(self) -> None:
-        self.port = self.backend.open_output(self.name, virtual=True)
-
-
-@pytest.fixture
-def keyboard(jack_server: str) -> Iterator[Keyboard]:
-    kb = Keyboard()
-    yield kb
-    if not kb.port.closed:
-        kb.port.close()
 
 
 class Bridge:
@@ -129,14 +39,10 @@ class Bridge:
 
     def __init__(self, args: list[str], env: dict[str, str], listen: bool = True,
                  stdin: Any = subprocess.DEVNULL) -> None:
-        self.sock: socket.socket | None = None
-        self.datagrams: list[tuple[float, OscMessage]] = []
+        self.rx: UdpReceiver[OscMessage] | None = None
         if listen:
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.bind(("127.0.0.1", 0))
-            self.sock.settimeout(0.1)
-            args = [*args, "--port", str(self.sock.getsockname()[1])]
-            threading.Thread(target=self._listen, daemon=True).start()
+            self.rx = UdpReceiver(OscMessage)
+            args = [*args, "--port", str(self.rx.port)]
         self.lines: list[tuple[float, str]] = []
         self.out: list[str] = []
         self.proc = subprocess.Popen([sys.executable, "-m", "bridge", *args], cwd=REPO, env=env,
@@ -147,14 +53,10 @@ class Bridge:
                          daemon=True).start()
         threading.Thread(target=self._read_out, daemon=True).start()
 
-    def _listen(self) -> None:
-        assert self.sock is not None
-        while self.sock.fileno() != -1:
-            try:
-                data = self.sock.recv(65536)
-            except (TimeoutError, OSError):
-                continue
-            self.datagrams.append((time.monotonic(), OscMessage(data)))
+    @property
+    def datagrams(self) -> list[tuple[float, OscMessage]]:
+        """Every datagram the bridge sent, with its arrival time (monotonic)."""
+        return list(self.rx.got) if self.rx is not None else []
 
     @staticmethod
     def _read(stream: Any, into: list[tuple[float, str]]) -> None:
@@ -189,8 +91,8 @@ class Bridge:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             rc = self.proc.wait()
-        if self.sock is not None:
-            self.sock.close()
+        if self.rx is not None:
+            self.rx.close()
         return rc
 
 
@@ -199,7 +101,7 @@ def wait_until(done: Callable[[], Any], timeout: float, what: str,
     deadline = time.monotonic() + timeout
     while not done():
         if time.monotonic() > deadline:
-            log = "\n".join(line for _, line in bridge.song.sources[-15:]) if bridge else ""
+            log = "\n".join(line for _, line in bridge.lines[-15:]) if bridge else ""
             pytest.fail(f"no {what} within {timeout} s; stderr:\n{log}", pytrace=False)
         time.sleep(0.02)
 
@@ -253,8 +155,10 @@ def test_pads_pause_resume_next_and_chorus(
     b = start_bridge(keyboard.name)
     keyboard.pad(37)
     paused = b.wait_log("paused")
-    time.sleep(2.0)  # longer than any of the verses at 300 bpm: nothing new may leave
-    assert not b.lines_sent(paused + 0.2)
+    # Unpaused, the next line would leave within a line's length of the last one sent.
+    last_sent = b.lines_sent()[-1][0]
+    longest = max(line_seconds(v, BPM) for v in VERSES)
+    assert_quiet(lambda: b.lines_sent(paused + 0.2), max(last_sent, paused) + longest + 0.4)
     # A line leaves at once, often before its log line is read: time from the press.
     pressed = time.monotonic()
     keyboard.pad(37)
@@ -297,14 +201,21 @@ def test_unplugging_warns_and_the_stream_goes_on_then_it_reconnects(
     b = start_bridge(keyboard.name)
     keyboard.unplug()
     gone = b.wait_log("is gone", timeout=5)
-    time.sleep(2.0)
-    assert len(b.lines_sent(gone)) >= 1, "the stream stopped while the keyboard was away"
+    wait_until(lambda: b.lines_sent(gone), 5, "a line while the keyboard is away", b)
+    plugged = time.monotonic()
     keyboard.plug()
-    back = b.wait_log("is back", timeout=5)
-    assert back - gone >= 1.5
+    back = b.wait_log("is back", timeout=5, since=gone)
+    assert back >= plugged, "'is back' before the keyboard was plugged in again"
     keyboard.cc(21, 127)
     b.wait_log(f"bpm {BPM} → 200", since=back)
     assert b.proc.poll() is None
+
+
+def jack_connections(jack: str) -> str:
+    """The JACK server's ports and what each is connected to (for a failure message)."""
+    r = subprocess.run(["jack_lsp", "-s", jack, "-c"], capture_output=True, text=True,
+                       timeout=10, check=False)
+    return r.stdout + r.stderr
 
 
 def one_error_line(stderr: str) -> str:
@@ -405,7 +316,7 @@ def test_learn_writes_the_controls_that_moved(
         deadline = time.monotonic() + 40
         while not any(line.startswith("wrote ") for line in b.out):
             assert b.proc.poll() is None or b.out, b.lines
-            assert time.monotonic() < deadline, (b.out, b.lines)
+            assert time.monotonic() < deadline, (b.out, b.lines, jack_connections(jack_server))
             prompts = [line for line in b.out if line.endswith("...")]
             if len(prompts) > answered:
                 prompt = prompts[answered]

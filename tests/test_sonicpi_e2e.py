@@ -24,7 +24,7 @@ SINGER = "live_loop_lyricbridge_sing"
 #: Pitch classes of E minor pentatonic: E G A B D.
 E_MINOR_PENTATONIC = {4, 7, 9, 11, 2}
 #: A quick tempo keeps the tests short (the lines last a few bars each).
-BPM = 200.0
+BPM = 300.0
 
 
 def syllable_counts(lines: Sequence[str]) -> list[int]:
@@ -148,8 +148,9 @@ def test_tabla_groove_plays_under_the_lines(
     sonic_pi.run_file(MELODY)
     sonic_pi.run_file(GROOVE)
     lines = verses[:2]
-    send_lines(lines, bpm=BPM)
-    wait_until_sung(sonic_pi, lines, BPM)
+    bpm = 200.0  # long enough for eight strokes of the groove
+    send_lines(lines, bpm=bpm)
+    wait_until_sung(sonic_pi, lines, bpm)
     assert_sung(sonic_pi, lines)
     tabla = [s for s in sonic_pi.samples() if s.startswith("tabla_")]
     assert len(tabla) >= 8, sonic_pi.samples()

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,46 +17,17 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.stream import protocol
 from bridge.syllables.rhythm import place_line
+from tests.udprx import UdpReceiver
 from tests.verses import VERSES, write_random_model
 
-
-class Receiver:
-    """A plain UDP socket on an ephemeral port that keeps every datagram with its arrival time."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.got: list[tuple[float, bytes]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, _ = self.sock.recvfrom(65536)
-            except TimeoutError:
-                continue
-            self.got.append((time.monotonic(), data))
-
-    def wait_for(self, n: int, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.got) < n and time.monotonic() < deadline:
-            time.sleep(0.02)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
+Receiver = UdpReceiver[bytes]
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
+    """A plain UDP socket that keeps every datagram with its arrival time (monotonic)."""
+    with UdpReceiver(bytes) as r:
+        yield r
 
 
 def _free_udp_port() -> int:

@@ -14,6 +14,7 @@ import pytest
 from conftest import VERSES
 
 from bridge.syllables.rhythm import place_line
+from tests.udprx import assert_quiet, line_seconds
 from tests.verses import write_random_model
 from tests.webtools import (
     CHROMEDRIVER,
@@ -134,8 +135,11 @@ def test_pause_stops_the_datagrams_and_resume_restarts_them(driver: Any, text_br
     wait_until(lambda: "paused" in text_bridge.log(), 5, "the bridge to log 'paused'")
     wait_until(lambda: by(driver, "status").text == "paused", 5, "the page to say paused")
     paused_at = time.time()
-    time.sleep(4.0)  # longer than a line at 240 bpm
-    assert listener.after(paused_at) == []
+    # Unpaused, the next line would leave within a line's length of the last one sent.
+    last_sent = listener.got[-1][0]
+    longest = max(line_seconds(v, BPM) for v in VERSES)
+    assert_quiet(lambda: listener.after(paused_at), max(last_sent, paused_at) + longest + 0.4,
+                 clock=time.time)
     by(driver, "resume").click()
     wait_until(lambda: listener.after(paused_at), 5, "a datagram after resume")
     wait_until(lambda: by(driver, "status").text == "live", 5, "the page to say live")

@@ -4,7 +4,6 @@ that stands in for Sonic Pi, and a headless Chromium."""
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +14,7 @@ from typing import Any
 
 from bridge.errors import InputError
 from bridge.stream.protocol import LineMessage, decode_line
+from tests.udprx import UdpReceiver
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -32,42 +32,19 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, step: float 
         time.sleep(step)
 
 
-class OscListener:
-    """A UDP socket standing in for Sonic Pi's cue port: records every line datagram."""
+def _line_or_none(data: bytes) -> LineMessage | None:
+    try:
+        return decode_line(data)
+    except InputError:  # not a line (a ping from the bridge, say): not counted
+        return None
+
+
+class OscListener(UdpReceiver[LineMessage]):
+    """A UDP socket standing in for Sonic Pi's cue port: records every line datagram with the
+    wall-clock time it came."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.port = int(self.sock.getsockname()[1])
-        self.received: list[tuple[float, LineMessage]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, _ = self.sock.recvfrom(65536)
-            except TimeoutError:
-                continue
-            try:
-                line = decode_line(data)
-            except InputError:  # not a line (a ping from the bridge, say): not counted
-                continue
-            self.received.append((time.time(), line))
-
-    def count(self) -> int:
-        return len(self.received)
-
-    def after(self, t: float) -> list[LineMessage]:
-        """Datagrams that arrived after wall time ``t``."""
-        return [m for at, m in list(self.received) if at > t]
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.sock.close()
+        super().__init__(_line_or_none, clock=time.time)
 
 
 class Bridge:
