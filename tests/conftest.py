@@ -132,6 +132,7 @@ def keyboard(jack_server: str) -> Iterator[Any]:
 JACK_GROUPS = {
     "test_render": "jack-1", "test_render_cli": "jack-1", "test_jam_sonicpi": "jack-1",
     "test_sonicpi_restart": "jack-1", "test_soak": "jack-1", "test_sonicpi_control": "jack-1",
+    "test_jam_restart": "jack-1", "test_render_songs": "jack-1",
     "test_sonicpi_e2e": "jack-2", "test_sonicpi_song": "jack-2", "test_web_sung": "jack-2",
     "test_sonicpi_lessons": "jack-3", "test_midi_e2e": "jack-3", "test_jam_midi": "jack-3",
 }
