@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from jamkit import SECRET, free_tcp_ports, wait_until
@@ -216,6 +217,30 @@ def test_stream_sends_on_time_in_order_and_skips_the_past(caplog: pytest.LogCapt
         streamer.push(3, replace(lines[3], start=time.time() - 1))  # late while singing
         wait_until(lambda: "clocks synced" in caplog.text, 5, "a clock warning")
         assert len(rec.sent) == 2
+    finally:
+        streamer.close()
+
+
+def test_a_restarted_node_never_sends_again_what_its_last_life_sent(tmp_path: Path) -> None:
+    from bridge.jam.feed import CommittedFeed, SentMark
+
+    mark = SentMark(tmp_path)
+    assert mark.read() == -1  # a first life
+    mark.observe("line", {"seq": 1})
+    mark.observe("state", {"bpm": 120.0})  # not a line: nothing changes
+    assert mark.read() == 1
+    rec = Recorder()
+    streamer = JamStream(rec, send_lead=0.2)
+    streamer.feed = streamer.stage.feed = CommittedFeed(send_lead=0.2, sent_through=mark.read())
+    streamer.push = streamer.feed.push
+    streamer.start()
+    try:
+        lines = [entry(k) for k in range(3)]
+        now = time.time()
+        for k in range(3):  # the log replayed: lines 0 and 1 were sent before the restart
+            streamer.push(k, replace(lines[k], start=now + 0.3 + 0.05 * k))
+        wait_until(lambda: len(rec.sent) == 1 and streamer.feed.idle(), 5, "line 2 sent")
+        assert [decode_jam_line(d).seq for d in rec.sent] == [2]
     finally:
         streamer.close()
 

@@ -11,9 +11,11 @@ lost lines again after a restart (those whose start is still ahead).
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from bridge.errors import InputError
@@ -30,15 +32,46 @@ SEND_LEAD_S = 1.5
 LATE_S = 0.0
 
 
+class SentMark:
+    """The last line this node sent to its Sonic Pi, kept in the node's state folder: a node
+    killed and restarted replays the committed log, and must not send again what its last life
+    sent (Sonic Pi would sing it twice)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "sent"
+
+    def read(self) -> int:
+        try:
+            return int(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return -1
+        except (OSError, ValueError) as e:
+            log.warning("jam: %s is unreadable (%s); lines may be sent again", self.path, e)
+            return -1
+
+    def observe(self, kind: str, data: dict[str, Any]) -> None:
+        """A stage observer: remember each line (or rest) sent."""
+        if kind in ("line", "rest"):
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            try:
+                tmp.write_text(str(data["seq"]), encoding="utf-8")
+                os.replace(tmp, self.path)
+            except OSError as e:
+                log.warning("jam: cannot keep the last line sent in %s (%s)", self.path, e)
+
+
 class CommittedFeed:
     """The lines a jam's log committed, due ``send_lead`` before their shared start.
 
-    The stage using it must run on the same clock as the timeline (``time.time``).
+    The stage using it must run on the same clock as the timeline (``time.time``). Lines up to
+    ``sent_through`` were sent by this node's last life and are skipped.
     """
 
-    def __init__(self, send_lead: float = SEND_LEAD_S, late: float = LATE_S) -> None:
+    def __init__(self, send_lead: float = SEND_LEAD_S, late: float = LATE_S,
+                 sent_through: int = -1) -> None:
         self.send_lead = send_lead
         self.late = late
+        self.sent_through = sent_through
         self._queue: queue.Queue[tuple[int, LineEntry]] = queue.Queue()
         self._head: tuple[int, LineEntry] | None = None
         self._idle = threading.Event()
@@ -82,6 +115,9 @@ class CommittedFeed:
             return []
         seq, entry = head
         now = stage.clock()
+        if seq <= self.sent_through:  # sent before this node restarted
+            stage.stats.skipped += 1
+            return []
         if entry.start < now - self.late:
             stage.stats.skipped += 1
             self._skipped_run += 1

@@ -46,19 +46,27 @@ def parse_address(text: str, what: str = "--node") -> str:
 STATE_DIR_ENV = "LYRICBRIDGE_JAM_STATE_DIR"
 
 
-def _state_files(address: str, state_dir: str | Path | None) -> dict[str, str]:
-    """pysyncobj's journal and snapshot files for this node, in its own folder of the state
-    directory (so a node killed and restarted remembers its term, its vote and the song);
-    none without a state directory."""
+def state_folder(address: str, state_dir: str | Path | None = None) -> Path | None:
+    """This node's own folder of the state directory (made if needed); None without one."""
     where = state_dir if state_dir is not None else os.environ.get(STATE_DIR_ENV) or None
     if where is None:
-        return {}
+        return None
     folder = Path(where) / address.replace(":", "_")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError(f"cannot keep the jam's state in {folder}: {e.strerror}; set "
                          f"${STATE_DIR_ENV} to a folder you can write") from None
+    return folder
+
+
+def _state_files(address: str, state_dir: str | Path | None) -> dict[str, str]:
+    """pysyncobj's journal and snapshot files for this node, in its own folder of the state
+    directory (so a node killed and restarted remembers its term, its vote and the song);
+    none without a state directory."""
+    folder = state_folder(address, state_dir)
+    if folder is None:
+        return {}
     return {"journalFile": str(folder / "raft.journal"),
             "fullDumpFile": str(folder / "raft.dump")}
 

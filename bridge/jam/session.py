@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bridge.jam.feed import CommittedFeed
-from bridge.jam.node import JamNode
+from bridge.jam.feed import CommittedFeed, SentMark
+from bridge.jam.node import JamNode, state_folder
 from bridge.jam.song import Song
 from bridge.jam.wire import SHARED_COMMANDS, CommandEntry
 from bridge.stream.commands import Command
@@ -40,9 +40,13 @@ class Jam:
         self.source = source
         self.max_lines = max_lines
         #: This node's own stream to its Sonic Pi: the stage ``run`` uses, fed by the log.
-        self.feed = CommittedFeed()
+        folder = state_folder(node) if sender is not None else None
+        mark = SentMark(folder) if folder is not None else None
+        self.feed = CommittedFeed(sent_through=mark.read() if mark is not None else -1)
         self.stage = (Stage(self.feed, sender, bpm, out=out, clock=time.time, probe=probe)
                       if sender is not None else None)
+        if self.stage is not None and mark is not None:
+            self.stage.observers.append(mark.observe)
         self._stage_thread = threading.Thread(target=self._stream, name="lyricbridge-jam-stream",
                                               daemon=True)
         self.bpm = bpm
