@@ -17,15 +17,16 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bridge.errors import BridgeError, InputError
 from bridge.stream.commands import Command, check_bpm
-from bridge.web.hub import Hub, sse_message
+from bridge.web.hub import Hub, event_data
 
 log = logging.getLogger(__name__)
 
@@ -213,23 +214,19 @@ def create_app(ctx: WebContext) -> Starlette:
             return JSONResponse({"error": "too many viewers; try again later"}, status_code=503)
         hello = ctx.hub.snapshot(token_required=ctx.token is not None, model=ctx.can_write)
 
-        async def stream() -> AsyncIterator[str]:
+        async def stream() -> AsyncIterator[ServerSentEvent]:
             try:
-                yield "retry: 1000\n\n" + sse_message(hello)
-                while True:
-                    try:
-                        payload = await asyncio.wait_for(q.get(), KEEPALIVE_S)
-                    except TimeoutError:
-                        yield ": keep-alive\n\n"
-                        continue
-                    if payload is None:
-                        return
-                    yield sse_message(payload)
+                yield ServerSentEvent(data=event_data(hello), retry=1000)
+                while (payload := await q.get()) is not None:
+                    yield ServerSentEvent(data=event_data(payload))
             finally:
                 ctx.hub.unsubscribe(q)
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={**HEADERS, "X-Accel-Buffering": "no"})
+        # The library keeps the stream alive, notices a viewer that left and gives up on one
+        # that stopped reading; the hub's bounded queue per viewer stays what it was.
+        return EventSourceResponse(stream(), headers=HEADERS, sep="\n", ping=KEEPALIVE_S,
+                                   ping_message_factory=lambda: ServerSentEvent(
+                                       comment="keep-alive"), send_timeout=KEEPALIVE_S)
 
     async def control(request: Request) -> Response:
         try:

@@ -27,9 +27,9 @@ RECENT_LINES = 4
 MAX_PER_ADDRESS = 4
 
 
-def sse_message(payload: str) -> str:
-    """One Server-Sent Events message carrying ``payload`` and the server's clock."""
-    return f'data: {{"now":{time.time():.3f},"event":{payload}}}\n\n'
+def event_data(payload: str) -> str:
+    """The data of one Server-Sent Event: ``payload`` (JSON) and the server's clock."""
+    return f'{{"now":{time.time():.3f},"event":{payload}}}'
 
 
 class Hub:
