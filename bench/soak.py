@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,9 @@ from bench.soak_load import (  # noqa: E402
     KnobSweep,
     Relay,
     Viewers,
+    boot_again,
     fuzz,
+    kill_server,
     tree_bytes,
 )
 from bench.soak_report import SoakResult, table  # noqa: E402
@@ -135,14 +136,8 @@ def _wait_web_port(log: Path, bridge: subprocess.Popen[bytes], timeout: float = 
 
 def _restart(spi: HeadlessSonicPi, relay: Relay, control: int) -> tuple[float, float]:
     """Kill Sonic Pi's server outright, boot it again; (kill time, boot seconds)."""
-    killed = time.time()
-    for pid, name in spi.pids().items():
-        if name == "ruby":
-            os.kill(pid, signal.SIGKILL)
-    relay.down()
-    spi.stop()
-    spi.start()
-    relay.up(spi.cue_port)
+    killed = kill_server(spi, relay)
+    boot_again(spi, relay)
     _melody(spi, control)
     return killed, spi.boot_seconds or 0.0
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -55,6 +56,24 @@ class Relay:
             self._thread.join()
         if sock is not None:
             sock.close()
+
+
+def kill_server(spi: Any, relay: Relay) -> float:
+    """Kill Sonic Pi's server outright (kill -9), as a crash would, its cue port closed as a
+    real one's would be; the time of the kill."""
+    relay.down()
+    killed = time.time()
+    for pid, name in spi.pids().items():
+        if name == "ruby":
+            os.kill(pid, signal.SIGKILL)
+    return killed
+
+
+def boot_again(spi: Any, relay: Relay) -> None:
+    """Clean up after a killed server and boot it again behind the same relay port."""
+    spi.stop()
+    spi.start()
+    relay.up(spi.cue_port)
 
 
 def fuzz(port: int, stop: threading.Event, rate: float, counter: list[int]) -> None:

@@ -5,16 +5,14 @@ missing, none is sung late (counted in Sonic Pi's own log)."""
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import time
 from pathlib import Path
 
 import pytest
 from jamkit import NodeProc, clock_to_epoch, free_tcp_ports, sung, wait_until
-from test_sonicpi_restart import Relay
 
+from bench.soak_load import Relay, boot_again, kill_server
 from bridge.sonicpi import HeadlessSonicPi
 from tests.conftest import SONICPI_DIR
 
@@ -55,15 +53,9 @@ def test_jam_node_goes_on_after_its_sonic_pi_restarts(sonic_pi: HeadlessSonicPi,
              NodeProc("witness", addresses[1], addresses[:1], tmp_path, ["--witness"])]
     try:
         wait_until(lambda: len(_sung(sonic_pi)) >= 4, 60, "four lines sung")
-        relay.down()  # the cue port is closed while Sonic Pi is down, as a real one's would be
-        killed_at = time.time()
-        for pid, name in sonic_pi.pids().items():
-            if name == "ruby":
-                os.kill(pid, signal.SIGKILL)
+        killed_at = kill_server(sonic_pi, relay)
         before = _sung(sonic_pi)
-        sonic_pi.stop()
-        sonic_pi.start()
-        relay.up(sonic_pi.cue_port)
+        boot_again(sonic_pi, relay)
         _melody(sonic_pi, control)
         back_at = time.time()
         wait_until(lambda: len(_sung(sonic_pi)) >= 3, 60, "three lines sung after the restart")

@@ -4,17 +4,15 @@ in full (counted in Sonic Pi's own log)."""
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from bench.soak_load import Relay, boot_again, kill_server
 from bridge.sonicpi import HeadlessSonicPi
 from tests.conftest import SONICPI_DIR
 
@@ -23,46 +21,6 @@ pytestmark = pytest.mark.sonicpi
 #: Original lines, each one bar long at most, numbered so a repeat or a gap shows.
 LINES = [f"bell number {w} rings" for w in
          ("one two three four five six seven eight nine ten eleven twelve").split()]
-
-
-class Relay:
-    """A fixed UDP port in front of Sonic Pi's cue port (a restarted server gets new ports).
-
-    While Sonic Pi is down the port is closed, as a real Sonic Pi's port 4560 would be.
-    """
-
-    def __init__(self) -> None:
-        self.port = 0
-        self.target = 0
-        self._sock: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-
-    def up(self, target: int) -> None:
-        self.target = target
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind(("127.0.0.1", self.port))
-        sock.settimeout(0.05)
-        self.port = sock.getsockname()[1]
-        self._sock = sock
-        self._thread = threading.Thread(target=self._forward, args=(sock,), daemon=True)
-        self._thread.start()
-
-    def _forward(self, sock: socket.socket) -> None:
-        while self._sock is sock:
-            try:
-                data = sock.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            sock.sendto(data, ("127.0.0.1", self.target))
-
-    def down(self) -> None:
-        sock, self._sock = self._sock, None
-        if self._thread is not None:
-            self._thread.join()
-        if sock is not None:
-            sock.close()
 
 
 #: The melody reports with this token, so the test also proves the Ruby side sends it.
@@ -106,14 +64,9 @@ def test_song_goes_on_where_it_stopped_after_sonic_pi_restarts(
         before = _wait_sung(sonic_pi, 4, timeout=30)
         assert len(before) >= 4, f"Sonic Pi sang only {before}"
         # Kill the server outright, as a crash would; then clean up and boot it again.
-        relay.down()
-        for pid, name in sonic_pi.pids().items():
-            if name == "ruby":
-                os.kill(pid, signal.SIGKILL)
+        kill_server(sonic_pi, relay)
         before = _sung(sonic_pi)
-        sonic_pi.stop()
-        sonic_pi.start()
-        relay.up(sonic_pi.cue_port)
+        boot_again(sonic_pi, relay)
         _melody(sonic_pi, control)
         after = _wait_sung(sonic_pi, len(LINES) - len(before) + 1, timeout=60)
         _, err = bridge.communicate(timeout=30)
