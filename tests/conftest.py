@@ -138,6 +138,13 @@ JACK_GROUPS = {
 }
 
 
+#: Modules whose tests take longest (real trainings, jams of several nodes): handed out first
+#: after the JACK groups, so that none of them is left to run alone at the end.
+SLOW_FIRST = ("test_jam_faults", "test_jam_nemesis", "test_model", "test_training", "test_jam",
+              "test_jam_song", "test_jam_partition", "test_song_run", "test_web", "test_stream",
+              "test_jam_web")
+
+
 def _group(item: pytest.Item) -> str | None:
     info = getattr(item, "_fixtureinfo", None)
     module = getattr(item, "module", None)
@@ -170,8 +177,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
 
-    def jack_first(item: pytest.Item) -> str:
+    def jack_first(item: pytest.Item) -> tuple[str, int]:
         group = groups[id(item)] or ""
-        return group if group.startswith("jack-") else "~"
+        if group.startswith("jack-"):
+            return group, 0
+        module = getattr(item, "module", None)
+        name = module.__name__.rpartition(".")[2] if module is not None else ""
+        return "~", SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
 
     items.sort(key=jack_first)  # stable: the order within a group and of the rest is kept
