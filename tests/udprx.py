@@ -2,13 +2,16 @@
 Pi (or a jam performer's Sonic Pi), keeping what it receives with the time it came.
 
 Every datagram goes through ``decode``; what that returns is kept with its arrival time, unless
-it is None (a datagram the caller does not count, such as a ping). Arrival times come from
-``clock`` (``time.monotonic`` unless the caller compares them with wall-clock times).
+it is None (a datagram the caller does not count, such as a ping). Arrival times are on
+``clock`` (``time.monotonic`` unless the caller compares them with wall-clock times) and come
+from the kernel's receive timestamp where Linux gives one, so a reading thread that falls behind
+on a busy machine does not squeeze the gaps between datagrams.
 """
 
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +21,8 @@ T = TypeVar("T")
 
 #: Big enough for any UDP datagram.
 MAX_DATAGRAM = 65536
+#: Linux's SO_TIMESTAMPNS (Python does not name it): each datagram's arrival, as a timespec.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 
 class UdpReceiver(Generic[T]):
@@ -28,6 +33,10 @@ class UdpReceiver(Generic[T]):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.1)
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        except OSError:  # not Linux: the time the thread reads it
+            pass
         self.port: int = self.sock.getsockname()[1]
         #: (arrival time, decoded datagram), in the order they came.
         self.got: list[tuple[float, T]] = []
@@ -40,12 +49,16 @@ class UdpReceiver(Generic[T]):
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                data = self.sock.recv(MAX_DATAGRAM)
+                data, extra, _flags, _sender = self.sock.recvmsg(MAX_DATAGRAM, 64)
             except TimeoutError:
                 continue
             except OSError:  # closed
                 return
             t = self._clock()
+            for level, kind, payload in extra:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
+                    sec, nsec = struct.unpack("qq", payload[:16])
+                    t -= max(0.0, time.time() - (sec + nsec / 1e9))  # how long it waited
             item = self._decode(data)
             if item is not None:
                 self.got.append((t, item))
