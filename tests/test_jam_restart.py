@@ -5,16 +5,15 @@ missing, none is sung late (counted in Sonic Pi's own log)."""
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
 import pytest
 from jamkit import NodeProc, clock_to_epoch, free_tcp_ports, sung, wait_until
 
-from bench.soak_load import Relay, boot_again, kill_server
+from bench.soak_load import boot_again, kill_server
 from bridge.sonicpi import HeadlessSonicPi
-from tests.conftest import SONICPI_DIR
+from tests.restartkit import run_melody, singing_behind_relay, sung_lines
 
 pytestmark = pytest.mark.sonicpi
 pytest.importorskip("bridge.jam.raft")
@@ -26,40 +25,24 @@ BPM = 240.0
 LINE_S = 4 * 60.0 / BPM
 
 
-def _melody(spi: HeadlessSonicPi, control: int) -> None:
-    code = (SONICPI_DIR / "lyrics_melody.rb").read_text(encoding="utf-8")
-    spi.run_code(code.replace('["127.0.0.1", 4580]', f'["127.0.0.1", {control}]'))
-
-
-def _sung(spi: HeadlessSonicPi) -> list[str]:
-    texts = (t.strip('"') for t in spi.log_lines())
-    return [t.removeprefix("sing: ") for t in texts if t.startswith("sing: ")]
-
-
 def test_jam_node_goes_on_after_its_sonic_pi_restarts(sonic_pi: HeadlessSonicPi,
                                                       tmp_path: Path) -> None:
     song = tmp_path / "song.txt"
-    song.write_text("\n".join(LINES) + "\n", encoding="utf-8")
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        control = s.getsockname()[1]
-    relay = Relay()
-    relay.up(sonic_pi.cue_port)
-    _melody(sonic_pi, control)
+    relay, control = singing_behind_relay(sonic_pi, song, LINES)
     addresses = [f"127.0.0.1:{p}" for p in free_tcp_ports(2)]
     nodes = [NodeProc("perf", addresses[0], addresses[1:], tmp_path,
                       ["--text", str(song), "--bpm", str(BPM), "--port", str(relay.port),
                        "--control-port", str(control)]),
              NodeProc("witness", addresses[1], addresses[:1], tmp_path, ["--witness"])]
     try:
-        wait_until(lambda: len(_sung(sonic_pi)) >= 4, 60, "four lines sung")
+        wait_until(lambda: len(sung_lines(sonic_pi)) >= 4, 60, "four lines sung")
         killed_at = kill_server(sonic_pi, relay)
-        before = _sung(sonic_pi)
+        before = sung_lines(sonic_pi)
         boot_again(sonic_pi, relay)
-        _melody(sonic_pi, control)
+        run_melody(sonic_pi, control)
         back_at = time.time()
-        wait_until(lambda: len(_sung(sonic_pi)) >= 3, 60, "three lines sung after the restart")
-        after = _sung(sonic_pi)
+        wait_until(lambda: len(sung_lines(sonic_pi)) >= 3, 60, "three lines sung after the restart")
+        after = sung_lines(sonic_pi)
     finally:
         for n in nodes:
             n.stop()

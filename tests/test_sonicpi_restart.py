@@ -4,7 +4,6 @@ in full (counted in Sonic Pi's own log)."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -12,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.soak_load import Relay, boot_again, kill_server
+from bench.soak_load import boot_again, kill_server
 from bridge.sonicpi import HeadlessSonicPi
-from tests.conftest import SONICPI_DIR
+from tests.restartkit import run_melody, singing_behind_relay, sung_lines
 
 pytestmark = pytest.mark.sonicpi
 
@@ -27,35 +26,17 @@ LINES = [f"bell number {w} rings" for w in
 TOKEN = "bell-7"
 
 
-def _melody(spi: HeadlessSonicPi, control: int) -> None:
-    code = (SONICPI_DIR / "lyrics_melody.rb").read_text(encoding="utf-8")
-    code = code.replace('["127.0.0.1", 4580]', f'["127.0.0.1", {control}]')
-    code = code.replace("set :lyricbridge_token, nil", f'set :lyricbridge_token, "{TOKEN}"')
-    spi.run_code(code)
-
-
-def _sung(spi: HeadlessSonicPi) -> list[str]:
-    texts = (t.strip('"') for t in spi.log_lines())
-    return [t.removeprefix("sing: ") for t in texts if t.startswith("sing: ")]
-
-
 def _wait_sung(spi: HeadlessSonicPi, count: int, timeout: float) -> list[str]:
     deadline = time.monotonic() + timeout
-    while len(_sung(spi)) < count and time.monotonic() < deadline:
+    while len(sung_lines(spi)) < count and time.monotonic() < deadline:
         time.sleep(0.05)
-    return _sung(spi)
+    return sung_lines(spi)
 
 
 def test_song_goes_on_where_it_stopped_after_sonic_pi_restarts(
         sonic_pi: HeadlessSonicPi, tmp_path: Path) -> None:
     song = tmp_path / "song.txt"
-    song.write_text("\n".join(LINES) + "\n", encoding="utf-8")
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        control = s.getsockname()[1]
-    relay = Relay()
-    relay.up(sonic_pi.cue_port)
-    _melody(sonic_pi, control)
+    relay, control = singing_behind_relay(sonic_pi, song, LINES, TOKEN)
     bridge = subprocess.Popen(
         [sys.executable, "-m", "bridge", "run", "--text", str(song), "--bpm", "240",
          "--port", str(relay.port), "--control-port", str(control), "--control-token", TOKEN],
@@ -65,9 +46,9 @@ def test_song_goes_on_where_it_stopped_after_sonic_pi_restarts(
         assert len(before) >= 4, f"Sonic Pi sang only {before}"
         # Kill the server outright, as a crash would; then clean up and boot it again.
         kill_server(sonic_pi, relay)
-        before = _sung(sonic_pi)
+        before = sung_lines(sonic_pi)
         boot_again(sonic_pi, relay)
-        _melody(sonic_pi, control)
+        run_melody(sonic_pi, control, TOKEN)
         after = _wait_sung(sonic_pi, len(LINES) - len(before) + 1, timeout=60)
         _, err = bridge.communicate(timeout=30)
     finally:
