@@ -16,55 +16,13 @@ from pathlib import Path
 import pytest
 from jamkit import BPM, JAM_VERSES, NodeProc, clock_to_epoch, sung, wait_until
 
+from bench.jam_nemesis import Net
+
 pytest.importorskip("bridge.jam.raft")  # pysyncobj, imported the mended way
 
-SUBNET = "10.77.0"
-PORT = 7000
 #: How far ahead of the music the leader writes (bridge.jam.leader.HORIZON_S) plus margin:
 #: lines committed before the cut may still start this long after it.
 HORIZON_MARGIN_S = 4.0 + 1.0
-
-def ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10)
-
-
-class Net:
-    """A hub namespace with a bridge, and one namespace per node wired to it by a veth pair."""
-
-    def __init__(self, count: int) -> None:
-        tag = f"{os.getpid() % 100000}"
-        self.hub = f"lbj{tag}hub"
-        self.spaces = [f"lbj{tag}n{i}" for i in range(count)]
-        self.hub_ends = [f"lbj{tag}h{i}" for i in range(count)]
-        self.made: list[str] = []
-        ip("netns", "add", self.hub)
-        self.made.append(self.hub)
-        ip("-n", self.hub, "link", "add", "br0", "type", "bridge")
-        ip("-n", self.hub, "link", "set", "br0", "up")
-        for i, (ns, hub_end) in enumerate(zip(self.spaces, self.hub_ends, strict=True)):
-            ip("netns", "add", ns)
-            self.made.append(ns)
-            ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", hub_end,
-               "netns", self.hub)
-            ip("-n", self.hub, "link", "set", hub_end, "master", "br0", "up")
-            ip("-n", ns, "addr", "add", f"{SUBNET}.{i + 1}/24", "dev", "eth0")
-            ip("-n", ns, "link", "set", "eth0", "up")
-            ip("-n", ns, "link", "set", "lo", "up")
-
-    def address(self, i: int) -> str:
-        return f"{SUBNET}.{i + 1}:{PORT}"
-
-    def cut(self, i: int) -> None:
-        ip("-n", self.hub, "link", "set", self.hub_ends[i], "down")
-
-    def heal(self, i: int) -> None:
-        ip("-n", self.hub, "link", "set", self.hub_ends[i], "up")
-
-    def close(self) -> None:
-        for ns in reversed(self.made):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10,
-                           check=False)
-
 
 @pytest.fixture
 def net() -> Iterator[Net]:
@@ -75,7 +33,7 @@ def net() -> Iterator[Net]:
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("the ip command (iproute2) is not installed")
     try:
-        made = Net(3)
+        made = Net(3, use_netns=True)
     except subprocess.CalledProcessError as e:
         pytest.skip(f"cannot make network namespaces here: {e.stderr.decode().strip()}")
     yield made
@@ -100,7 +58,7 @@ def test_partition_isolated_leader_sings_nothing_new(net: Net, tmp_path: Path) -
         rest = [n for n in nodes if n is not old]
         wait_until(lambda: all(len(sung(n)) >= 3 for n in nodes), 20, "3 lines on each node")
 
-        net.cut(k)
+        net.cut(k, up=False)
         cut_at = time.time()
         wait_until(lambda: "no majority" in old.role(), 10, "the cut-off leader to step down")
         wait_until(lambda: any(n.role().startswith("jam: leader") for n in rest), 10,
@@ -119,7 +77,7 @@ def test_partition_isolated_leader_sings_nothing_new(net: Net, tmp_path: Path) -
         assert last_start <= cut_at + HORIZON_MARGIN_S
         assert max(majority) > max(isolated) + 2
 
-        net.heal(k)
+        net.cut(k, up=True)
         wait_until(lambda: old.role().startswith("jam: follower"), 20,
                    "the old leader to follow after healing")
         wait_until(lambda: max(sung(old)) > max(majority) + 1, 30,
