@@ -15,6 +15,7 @@ import numpy as np
 from bridge.errors import ModelError
 from bridge.model.check import check_config, check_vocab, check_weights
 from bridge.model.gru import GruModel
+from bridge.model.npz import read_arrays
 from bridge.model.sampling import LineWriter, Sampler
 from bridge.model.vocab import Vocabulary
 
@@ -100,10 +101,8 @@ def _read_json(path: Path, name: str) -> Any:
 
 def _read_weights(path: Path) -> dict[str, np.ndarray]:
     try:
-        with np.load(path / WEIGHTS_FILE, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except Exception as e:  # a damaged archive raises zipfile, zlib, EOF, OS or value errors
-        reason = str(e) or type(e).__name__
+        return read_arrays(path / WEIGHTS_FILE)
+    except ValueError as reason:
         raise ModelError(f"model {path}: {WEIGHTS_FILE} is unreadable ({reason}): it is empty, "
                          "truncated or not a weights archive; retrain the model or copy it "
                          "again") from None

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bridge.errors import ModelError
+from bridge.model.npz import read_arrays
 
 WORDLM_FILE = "wordlm.npz"
 BITS = 20
@@ -54,10 +55,9 @@ class WordModel:
     def load(cls, path: Path) -> WordModel:
         """Read and check a word model file; ModelError naming the file if it is damaged."""
         try:
-            with np.load(path, allow_pickle=False) as z:
-                data = {k: z[k] for k in z.files}
-        except Exception as e:  # zipfile, zlib, EOF, OS or value errors from a damaged file
-            raise _bad(path, f"is unreadable ({str(e) or type(e).__name__})") from None
+            data = read_arrays(path)
+        except ValueError as e:
+            raise _bad(path, f"is unreadable ({e})") from None
         return cls(*check_arrays(path, data))
 
     def ids_of(self, tokens: list[str]) -> list[int]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from bridge.errors import ModelError
+from bridge.model.npz import read_arrays
 from bridge.model.vocab import Vocabulary
 
 WORDS_FILE = "words.npz"
@@ -42,10 +43,9 @@ class WordTrie:
     def load(cls, path: Path) -> WordTrie:
         """Read and check a trie file; ModelError naming the file if it is damaged."""
         try:
-            with np.load(path, allow_pickle=False) as z:
-                data = {k: z[k] for k in z.files}
-        except Exception as e:  # zipfile, zlib, EOF, OS or value errors from a damaged file
-            raise _bad(path, f"is unreadable ({str(e) or type(e).__name__})") from None
+            data = read_arrays(path)
+        except ValueError as e:
+            raise _bad(path, f"is unreadable ({e})") from None
         parent, symbol, end, syll = (data.get(k) for k in ("parent", "symbol", "end",
                                                              "syllables"))
         if parent is None or symbol is None or end is None or syll is None \
