@@ -138,11 +138,47 @@ def test_song_goes_on_under_a_new_leader(make_jam: type[Jam]) -> None:  # noqa: 
     for lis in survivors:
         assert max_stall(lis.heard) <= 2.0
         assert any(h.t > killed_at + 3 for h in lis.heard)
-        # Every stanza starts at its first line and goes on in order (stanzas() checks);
-        # only the one the old leader was writing may end short: the new leader starts a
-        # new song after a rest, never in the middle of a stanza.
-        sung = stanzas(lis.heard)
-        assert all(section in ("chorus", "verse") for section, _ in sung)
-        short = [texts for _, texts in sung[1:-1] if len(texts) != 2]
-        assert len(short) <= 1, sung
+        # The new leader writes the next planned line of the same song: every stanza is
+        # whole and in order (stanzas() checks the order), in the form's order, and each
+        # song's chorus comes back word for word, whoever wrote its lines.
+        sung = stanzas(lis.heard)[:-1]  # the last may still be under way
+        assert [section for section, _ in sung] == [
+            ("chorus", "verse", "chorus")[k % 3] for k in range(len(sung))], sung
+        assert all(len(texts) == 2 for _, texts in sung), sung
+        for k in range(0, len(sung) - 2, 3):
+            assert sung[k][1] == sung[k + 2][1], sung
     assert "jam: leader" in new.stderr()
+
+
+def test_a_shared_start_text_reaches_the_next_line_written(make_jam: type[Jam]) -> None:  # noqa: F811
+    import re
+    import socket
+
+    from bridge.stream.protocol import CONTROL_SEED_TEXT, osc_message
+
+    jam = make_jam(3, model=True, control=True,
+                   extra=("--form", "verse", "--lines-per-stanza", "8"))
+    leader = jam.wait_leader(timeout=30)
+    jam.wait_lines(3, timeout=60)
+    i = next(k for k, n in enumerate(jam.nodes) if n is not leader)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(osc_message(CONTROL_SEED_TEXT, "the old ship sails\nSailing home"),
+                 ("127.0.0.1", jam.control_ports[i]))
+    taken = re.compile(r"jam: seed_text .* from line (\d+) on$", re.M)
+    wait_until(lambda: all(taken.search(n.stderr()) for n in jam.nodes), 20,
+               "the start text on every node")
+    at = {int(taken.findall(n.stderr())[0]) for n in jam.nodes}
+    assert len(at) == 1, at  # one place in the log for every node
+    first_free = at.pop()  # the first line not yet committed when it committed
+
+    def seeded(lis: Listener) -> list[int]:
+        return [h.line.seq for h in lis.heard if h.line.text.startswith("Sailing home")]
+
+    wait_until(lambda: all(seeded(lis) for lis in jam.listeners), 30,
+               "the line that goes on from the start text")
+    for lis in jam.listeners:
+        seq = seeded(lis)[0]
+        before = [h.line.seq for h in lis.heard
+                  if first_free <= h.line.seq < seq and h.line.groups]
+        assert len(before) <= 1, (first_free, seq, before)  # at most one line written before
+    assert_one_song(jam.listeners)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jamkit import SECRET, free_tcp_ports, wait_until
@@ -274,32 +275,82 @@ def test_stream_tells_its_observers_what_the_page_shows() -> None:
     assert rest_data == {"seq": 1, "bpm": 150.0, "start": rest.start}
 
 
-def test_song_source_starts_a_new_song_when_it_leads_again() -> None:
+def _song_source(seed: int, form: str = "verse chorus verse chorus") -> Any:
     from bridge.jam.leader import SongSource
     from bridge.model.store import LyricModel, default_model_dir
+    from bridge.song.cursor import CursorSongs
     from bridge.song.plan import Plan, parse_form, parse_schemes, parse_syllables
-    from bridge.song.songlines import SongComposer, SongLines
+    from bridge.song.songlines import SongComposer
 
     model = LyricModel(default_model_dir())
-    plan = Plan(parse_form("verse chorus"), 2, parse_schemes((), 2), parse_syllables("4-10"))
-    made: list[str | None] = []
+    plan = Plan(parse_form(form), 2, parse_schemes((), 2), parse_syllables("4-10"))
+    return SongSource(CursorSongs(SongComposer(model.writer(seed=seed), plan)))
 
-    def make(primer: str | None) -> SongLines:
-        made.append(primer)
-        return SongLines(SongComposer(model.writer(seed=3, seed_text=primer), plan), songs=2)
 
-    source = SongSource(make)
-    source.resume(())  # the first leader: no break, the song from its start
-    first, _ = source.line_at(0)
-    assert (first.section, first.index) == ("verse", 0)
-    second, _ = source.line_at(1)
-    assert (second.section, second.index) == ("verse", 1) and second.title
-    source.resume(("a line sung by someone else",))  # it leads again later
-    assert made == [None, "a line sung by someone else\n"]  # a fresh song, primed
-    assert source.line_at(2)[0] == ""  # a stanza break first
-    again, _ = source.line_at(2)
-    assert (again.section, again.index) == ("verse", 0)
-    source.lines.close()
+def test_a_new_leader_writes_the_next_planned_line_of_the_same_song() -> None:
+    import pickle
+
+    from bridge.song.rhyme import rhymes
+
+    first = _song_source(seed=3)
+    first.resume(())  # the first leader: the song from its start
+    opening, pos = first.line_at(0)
+    assert (opening.section, opening.index) == ("verse", 0) and opening.title
+    pos = pickle.loads(pickle.dumps(pos))  # the place travels in the log
+    # Another node, with another seed, takes over after the first line.
+    second = _song_source(seed=11)
+    second.resume((opening.text,))
+    answer, pos = second.line_at(pos)
+    assert (answer.section, answer.index, answer.title) == ("verse", 1, opening.title)
+    assert rhymes(opening.text.split()[-1].strip(",.;:!?"), answer.text.split()[-1].strip(",.;:!?"))
+    sung = [opening, answer]
+    for _ in range(7):  # rest, chorus, rest, verse, rest, chorus: the song's end
+        lyric, pos = (first if len(sung) % 2 else second).line_at(pos)  # leaders take turns
+        sung.append(lyric)
+    assert [(x.section, x.index) for x in sung] == [
+        ("verse", 0), ("verse", 1), ("", -1), ("chorus", 0), ("chorus", 1), ("", -1),
+        ("verse", 0), ("verse", 1), ("", -1)]
+    assert sung[3].text == sung[4].text  # the title opens and closes the chorus
+    assert sung[3].text.strip(",.;:!?-'\" ") == opening.title
+    lyric, pos = second.line_at(pos)
+    assert lyric.section == "chorus" and lyric.text == sung[3].text  # word for word
+    lyric, pos = first.line_at(pos)
+    rest, pos = first.line_at(pos)  # the song is over: a rest, then a new song
+    assert rest.text == "" and pos.number == 2 and pos.title != opening.title
+    assert not set(pos.used) & {x.text.split()[-1].strip(",.;:!?").lower() for x in sung[:2]}
+
+
+def test_song_lines_are_written_when_due_so_a_new_temperature_reaches_the_next() -> None:
+    source = _song_source(seed=5, form="verse")
+    lines = source.lines
+    seen: list[float] = []
+    write = lines.composer.line
+
+    def line(*args: Any) -> tuple[str, str]:
+        seen.append(lines.temperature)
+        return write(*args)
+
+    lines.composer.line = line  # type: ignore[method-assign]
+    source.resume(())
+    _, pos = source.line_at(0)
+    lines.set_temperature(0.42)
+    lyric, pos = source.line_at(pos)
+    assert lyric.text and seen == [seen[0], 0.42] and seen[0] != 0.42
+    assert lines.chorus_next() is False  # a form with no chorus: said so, nothing moves
+
+
+def test_the_chorus_command_jumps_to_the_chorus_after_a_rest() -> None:
+    source = _song_source(seed=5)
+    source.resume(())
+    _, pos = source.line_at(0)  # verse line 0
+    assert source.lines.chorus_next()
+    rest, pos = source.line_at(pos)
+    chorus, pos = source.line_at(pos)
+    assert rest.text == "" and (chorus.section, chorus.index) == ("chorus", 0)
+    source.lines.chorus_next()
+    source.resume(("a line",))  # asked while following: not this leader's to sing
+    line, pos = source.line_at(pos)
+    assert (line.section, line.index) == ("chorus", 1)
 
 
 def test_importing_the_raft_library_leaves_socket_inet_ntop_working() -> None:

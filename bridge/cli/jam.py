@@ -231,13 +231,10 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
 
 def _song_source(lyric_model: Any, plan: Any, temperature: float | None, top_k: int | None,
                  seed: int | None, seed_text: str | None, clean: bool) -> Any:
-    """Songs for the leader to write; a fresh writer (primed with the jam's last lines) when
-    this node leads again."""
+    """Songs for the leader to write, line by line from the song's place in the log."""
     from bridge.jam.leader import SongSource
-    from bridge.song.songlines import SongComposer, SongLines
+    from bridge.song.cursor import CursorSongs
+    from bridge.song.songlines import SongComposer
 
-    def make(primer: str | None) -> SongLines:
-        writer = lyric_model.writer(temperature, top_k, seed, primer or seed_text)
-        return SongLines(SongComposer(writer, plan, clean=clean))
-
-    return SongSource(make)
+    writer = lyric_model.writer(temperature, top_k, seed, seed_text)
+    return SongSource(CursorSongs(SongComposer(writer, plan, clean=clean)))

@@ -1,10 +1,10 @@
 """The leader's side: write the song into the log a few seconds ahead of the music.
 
 Only the node that Raft made leader writes. It continues from what is committed (the next
-line number, the end of the timeline, the text position or the last lines for the model), so
-a new leader goes on with the same song. Each entry is written to be line number N; if N is
-taken when it commits (two leaders for a moment, or a deposed leader's leftovers) the entry
-is dropped and the writer starts again from what is committed.
+line number, the end of the timeline, the text position, or the song's cursor and last lines
+for the model), so a new leader goes on with the same song. Each entry is written to be line
+number N; if N is taken when it commits (two leaders for a moment, or a deposed leader's
+leftovers) the entry is dropped and the writer starts again from what is committed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bridge.jam.node import JamNode
 from bridge.jam.song import MAX_AHEAD_S
 from bridge.jam.wire import JAM_EXTRA_BYTES, LineEntry, line_entry
 from bridge.model.limits import MAX_SEED_TEXT
+from bridge.song.cursor import CursorSongs
 from bridge.song.sources import ModelLines, as_lyric
 from bridge.stream.phrasing import encode_fitting
 from bridge.syllables.rhythm import Phrase, place_line
@@ -58,7 +59,7 @@ def fit_primer(recent: tuple[str, ...], vocab: Container[str] | None = None) -> 
 
 
 def _vocab(lines: Any) -> Container[str] | None:
-    """The vocabulary of a model's lines (ModelLines, or a song's SongLines)."""
+    """The vocabulary of a model's lines (ModelLines, or a song's CursorSongs)."""
     writer = getattr(lines, "writer", None) or getattr(getattr(lines, "composer", None),
                                                         "writer", None)
     return getattr(getattr(writer, "sampler", None), "vocab", None)
@@ -67,9 +68,9 @@ def _vocab(lines: Any) -> Container[str] | None:
 class JamSource(Protocol):
     """Where the leader's lines come from, resumable at a position stored in the log."""
 
-    def line_at(self, pos: int) -> tuple[Any, int]:
+    def line_at(self, pos: Any) -> tuple[Any, Any]:
         """The line at ``pos`` (str or Lyric; "" a stanza break; None: the song is over)
-        and the position after it."""
+        and the position after it (an int, or a ``SongCursor`` for songs)."""
         ...
 
     def resume(self, recent: tuple[str, ...]) -> None:
@@ -112,55 +113,36 @@ class ModelSource:
 
 
 class SongSource:
-    """Model-written songs (``bridge.song.songlines``), written ahead on their own thread.
+    """Model-written songs, one line at a time from the song's place in the log.
 
-    A node that starts leading in the middle of the jam does not continue the last leader's
-    song: after a stanza break it sings a new song, the one it wrote ahead while following
-    (so the music does not wait), and its model is primed with the last committed lines, so
-    the songs after it go on from the jam's words. ``make`` builds a fresh ``SongLines``; a
-    node that leads a second time starts a fresh one (written primed).
+    Each committed line carries a ``SongCursor`` (``bridge.song.cursor``): the plan, title,
+    chorus and rhyme words of the song so far. A node that starts leading writes the next
+    planned line of the same song from the committed cursor, primed with the last committed
+    lines, so the song goes on across leaders and its chorus returns word for word. Each line
+    is written when it is due, so a shared temperature or start text reaches the next one.
     """
 
-    def __init__(self, make: Callable[[str | None], Any]) -> None:
-        self.make = make
-        self.lines: Any = make(None)  # SongLines: its thread writes the first song now
-        self._used = False
-        self._break = False
+    def __init__(self, lines: CursorSongs) -> None:
+        self.lines = lines
 
-    def line_at(self, pos: int) -> tuple[Any, int]:
-        if self._break:
-            self._break = False
-            return "", pos
-        self._used = True
-        return self.lines.next_line(), pos + 1
+    def line_at(self, pos: Any) -> tuple[Any, Any]:
+        return self.lines.next_after(pos)
 
     def resume(self, recent: tuple[str, ...]) -> None:
+        self.lines.forget_chorus()  # a chorus asked for while following was the leader's
         primer = fit_primer(recent, _vocab(self.lines))
-        if self._used:  # leading again: a fresh song, written primed
-            self.lines.close()
-            self.lines = self._make(primer)
-        elif primer is not None:
-            try:  # the songs after the one written ahead
-                self.lines.reseed(primer)
-            except InputError as e:
-                log.warning("jam: the next songs are not primed with the last lines: %s", e)
-        self._used = False
-        self._break = bool(recent)
-
-    def _make(self, primer: str | None) -> Any:
         if primer is not None:
             try:
-                return self.make(primer)
+                self.lines.reseed(primer)
             except InputError as e:
-                log.warning("jam: the new song is not primed with the last lines: %s", e)
-        return self.make(None)
+                log.warning("jam: the song goes on without the last lines as a start: %s", e)
 
 
 @dataclass
 class _Tail:
     seq: int
     end: float
-    pos: int
+    pos: Any
     rest: bool
 
 

@@ -11,6 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bridge.jam.raft import SyncObjConsumer, replicated
 from bridge.jam.wire import CommandEntry, LineEntry
@@ -48,7 +49,7 @@ class Song(SyncObjConsumer):  # type: ignore[misc]
         self.seq = 0
         self.last_end = 0.0
         self.last_written = 0.0
-        self.pos = 0
+        self.pos: Any = 0  # the writer's place: see LineEntry.pos
         self.bpm: float | None = None
         self.temperature: float | None = None
         self.seed_text: str | None = None

@@ -8,7 +8,7 @@ shared timeline (wall-clock epoch seconds) and the song place the leader wrote i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -41,8 +41,9 @@ class LineEntry:
     start: float
     #: How long the line lasts, in seconds.
     seconds: float
-    #: Where the writer continues after this line (a text's next line index; 0 for a model).
-    pos: int = 0
+    #: Where the writer continues after this line: a text's next line index, a song's
+    #: ``SongCursor`` (its plan, chorus and rhymes so far), 0 for free model lines.
+    pos: Any = 0
     section: str = ""
     index: int = -1
     title: str = ""
@@ -106,7 +107,7 @@ def syllable_dicts(text: str, groups: tuple[Group, ...]) -> list[dict[str, objec
     return out
 
 
-def line_entry(phrase: Phrase, expect_seq: int, bpm: float, start: float, pos: int = 0,
+def line_entry(phrase: Phrase, expect_seq: int, bpm: float, start: float, pos: Any = 0,
                section: str = "", index: int = -1, title: str = "",
                writer: str = "", written: float = 0.0) -> LineEntry:
     """The log entry for one placed line (a phrase without notes is a rest)."""

@@ -56,8 +56,9 @@ class SongComposer:
         with self._lock:
             self._seed_text = text
 
-    def _line(self, rhyme_with: str | None, start_rhyme: int,
+    def line(self, rhyme_with: str | None, start_rhyme: int,
               used: frozenset[str]) -> tuple[str, str]:
+        """Write one line (text, last word): see ``SongLineWriter.write``."""
         with self._lock:
             seed, self._seed_text = self._seed_text, None
         if seed is not None:
@@ -69,7 +70,7 @@ class SongComposer:
         """Write the next song."""
         self.lines.new_song()
         avoid = frozenset().union(*self.recent)
-        song = write_song(self.plan, self._line, on_line, avoid)
+        song = write_song(self.plan, self.line, on_line, avoid)
         self.recent.append(frozenset(song.endings()) - avoid)
         return song
 
