@@ -212,11 +212,14 @@ def test_with_a_state_dir_a_jam_killed_whole_goes_on_with_its_song(
     listeners = [Listener() for _ in range(3)]
     closing.extend(lis.close for lis in listeners)
     nodes = []
+    state = str(tmp_path / "state")
     for i, addr in enumerate(addresses):
+        # Node 0 is told by its option, the others by the environment.
+        option = ["--state-dir", state] if i == 0 else []
         nodes.append(NodeProc(f"n{i}", addr, [a for a in addresses if a != addr], tmp_path,
                               ["--text", str(text), "--loop", "--bpm", str(BPM), "--port",
-                               str(listeners[i].port), "--control-port", "0"],
-                              env={STATE_DIR_ENV: str(tmp_path / "state")}))
+                               str(listeners[i].port), "--control-port", "0", *option],
+                              env=None if i == 0 else {STATE_DIR_ENV: state}))
         closing.append(nodes[-1].stop)
     wait_until(lambda: all(len(x.heard) >= 4 for x in listeners), 30, "four lines everywhere")
     for n in nodes:  # every node killed before any comes back

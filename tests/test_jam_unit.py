@@ -138,6 +138,8 @@ def test_late_node_catches_up_from_a_snapshot(nodes: list[JamNode]) -> None:
      "only votes"),
     (["--form", "verse solo", "--node", "127.0.0.1:7000", "--peer", "127.0.0.1:7001"],
      "bad --form 'verse solo'"),
+    (["--witness", "--state-dir", "/dev/null/state", "--node", "127.0.0.1:7000", "--peer",
+      "127.0.0.1:7001"], "cannot keep the jam's state in /dev/null/state/127.0.0.1_7000"),
 ])
 def test_cli_refuses_bad_jam_options(args: list[str], message: str) -> None:
     import subprocess

@@ -71,6 +71,11 @@ def _check_extra(secret: str | None) -> None:
               help="Shared passphrase, required: it encrypts and authenticates every message "
                    "between nodes; nodes without it are refused (default: "
                    "$LYRICBRIDGE_JAM_SECRET).")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="LYRICBRIDGE_JAM_STATE_DIR", default=None, metavar="DIR",
+              help="Keep this node's Raft state (term, vote, log) in DIR, so a node killed "
+                   "and restarted remembers what it agreed to (default: "
+                   "$LYRICBRIDGE_JAM_STATE_DIR; none: a restarted node starts empty).")
 @click.option("--text", "text_file", type=str, default=None, metavar="FILE",
               help="Sing the lines of FILE instead of generated ones (every performer gives "
                    "the same file).")
@@ -91,9 +96,9 @@ def _check_extra(secret: str | None) -> None:
 @midi_options
 @voice_options
 def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
-        text_file: str | None, loop: bool, model_dir: Path | None, host: str, port: int,
-        bpm: float, max_lines: int | None, temperature: float | None, top_k: int | None,
-        seed_text: str | None, seed: int | None, clean: bool, control_port: int,
+        state_dir: Path | None, text_file: str | None, loop: bool, model_dir: Path | None,
+        host: str, port: int, bpm: float, max_lines: int | None, temperature: float | None,
+        top_k: int | None, seed_text: str | None, seed: int | None, clean: bool, control_port: int,
         control_host: str, control_token: str | None, songs: bool | None, form: str,
         schemes: tuple[str, ...], lines_per_stanza: int, syllable_range: str,
         web: WebAddress | None, midi_port: str | None, midi_map: Path | None, voice: bool,
@@ -172,7 +177,7 @@ def jam(node: str, peers: tuple[str, ...], witness: bool, secret: str | None,
     try:
         session = Jam(node, list(peers), source,
                       midi.share(sender) if midi is not None and sender else sender,
-                      bpm=bpm, secret=secret,
+                      bpm=bpm, secret=secret, state_dir=state_dir,
                       max_lines=max_lines, out=sys.stdout, commands=commands,
                       probe=partial(probe_listener, host, port,
                                     protocol.osc_message(protocol.PING_ADDRESS, 1)))

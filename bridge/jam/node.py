@@ -55,8 +55,8 @@ def state_folder(address: str, state_dir: str | Path | None = None) -> Path | No
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise InputError(f"cannot keep the jam's state in {folder}: {e.strerror}; set "
-                         f"${STATE_DIR_ENV} to a folder you can write") from None
+        raise InputError(f"cannot keep the jam's state in {folder}: {e.strerror}; give "
+                         f"--state-dir (or ${STATE_DIR_ENV}) a folder you can write") from None
     return folder
 
 

@@ -7,6 +7,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bridge.jam.feed import CommittedFeed, SentMark
@@ -35,12 +36,13 @@ class Jam:
                  sender: Sender | None, bpm: float = 120.0, secret: str | None = None,
                  max_lines: int | None = None, out: TextIO | None = None,
                  commands: queue.Queue[Command] | None = None,
-                 probe: Callable[[], bool | None] | None = None) -> None:
+                 probe: Callable[[], bool | None] | None = None,
+                 state_dir: str | Path | None = None) -> None:
         self.commands: queue.Queue[Command] = commands if commands is not None else queue.Queue()
         self.source = source
         self.max_lines = max_lines
         #: This node's own stream to its Sonic Pi: the stage ``run`` uses, fed by the log.
-        folder = state_folder(node) if sender is not None else None
+        folder = state_folder(node, state_dir) if sender is not None else None
         mark = SentMark(folder) if folder is not None else None
         self.feed = CommittedFeed(sent_through=mark.read() if mark is not None else -1)
         self.stage = (Stage(self.feed, sender, bpm, out=out, clock=time.time, probe=probe)
@@ -57,7 +59,8 @@ class Jam:
         self._applied: queue.Queue[tuple[int, CommandEntry]] = queue.Queue()
         self.song = Song(on_line=self.feed.push if self.stage else None,
                          on_command=lambda cmd: self._applied.put((self.song.seq, cmd)))
-        self.node = JamNode(node, peers, self.song, secret, witness=source is None)
+        self.node = JamNode(node, peers, self.song, secret, witness=source is None,
+                            state_dir=state_dir)
         self.writer: Writer | None = None
         if source is not None:  # a witness never writes (and never loads the lyric modules)
             from bridge.jam.leader import Writer
