@@ -205,6 +205,26 @@ def test_songs_rhyme_repeat_and_are_reproducible(model: LyricModel) -> None:
     assert sum(4 <= c <= 12 for c in counts) >= 15, counts
 
 
+def test_run_avoids_the_endings_of_the_last_songs(model: LyricModel) -> None:
+    from bridge.song.songlines import REMEMBERED_SONGS, SongLines
+
+    # run's source: songs one after another, read line by line as the daemon reads them.
+    lines = SongLines(compose(model, 4, Plan(("verse", "chorus"), 4)), songs=REMEMBERED_SONGS + 2)
+    songs: list[set[str]] = [set()]
+    while (lyric := lines.next_line()) is not None:
+        if not lyric.text and lyric.index == -1 and lyric.section == "" and songs[-1] and \
+                not lyric.title:
+            songs.append(set())  # the break between two songs
+        elif lyric.text and lyric.section:
+            songs[-1].add(lyric.text.lower().strip(",.;:!?'\" ").split()[-1])
+    lines.close()
+    assert len(songs) == REMEMBERED_SONGS + 2, songs
+    for k, endings in enumerate(songs):
+        before = set().union(*songs[max(0, k - REMEMBERED_SONGS):k])
+        assert not endings & before, (k, endings & before)
+    assert len(set().union(*songs)) >= 5 * len(songs)  # several new endings in every song
+
+
 def test_clean_filter_holds_for_chosen_endings(model: LyricModel) -> None:
     # A book where the only other partner of "bell" is blocked: it must never be chosen.
     book = RhymeBook(model.vocab.chars, words=["well", "hell", "tell"])

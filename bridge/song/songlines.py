@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 #: Songs whose line endings the next song avoids.
 REMEMBERED_SONGS = 3
+#: The very first line is drawn from fewer candidates: it is out sooner (the music starts
+#: with it), and the songs after it get the full number.
+FIRST_CANDIDATES = 24
 
 
 class SongComposer:
@@ -39,6 +42,7 @@ class SongComposer:
             clean=clean, judge=judge, mask=WordMask(trie, vocab) if trie is not None else None)
         self.recent: deque[frozenset[str]] = deque(maxlen=REMEMBERED_SONGS)
         self._seed_text: str | None = None
+        self._first = True
         self._lock = threading.Lock()
 
     @property
@@ -63,7 +67,9 @@ class SongComposer:
             seed, self._seed_text = self._seed_text, None
         if seed is not None:
             self.writer.prime(seed)
-        line = self.lines.write(rhyme_with, start_rhyme, used)
+        first, self._first = self._first, False
+        line = self.lines.write(rhyme_with, start_rhyme, used,
+                                candidates=min(FIRST_CANDIDATES, self.lines.k) if first else None)
         return line.text, line.word
 
     def write(self, on_line: Callable[[int, int, str], None] | None = None) -> Song:

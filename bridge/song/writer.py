@@ -123,10 +123,11 @@ class SongLineWriter:
         """Forget the openings of the song before."""
         self.openings = {}
 
-    def cuts(self) -> list[Cut]:
-        """K lines sampled in one batch from the writer's state, each cut before its last word."""
+    def cuts(self, k: int | None = None) -> list[Cut]:
+        """K lines (default ``self.k``) sampled in one batch from the writer's state, each cut
+        before its last word."""
         w = self.writer
-        sampler, model, k = w.sampler, w.sampler.model, self.k
+        sampler, model, k = w.sampler, w.sampler.model, k or self.k
         stepper = Stepper(model, k)
         stepper.state[:] = w.state
         logits = np.repeat(w.logits, k, axis=0)
@@ -197,7 +198,8 @@ class SongLineWriter:
         return bool(word) and not blocked_words(word) and set(word) <= self.alphabet
 
     def write(self, rhyme_with: str | None = None, start_rhyme: int = 0,
-              used: frozenset[str] = frozenset(), attempts: int = 3) -> Written:
+              used: frozenset[str] = frozenset(), attempts: int = 3,
+              candidates: int | None = None) -> Written:
         """Write one line and make it the writer's latest line.
 
         ``rhyme_with``: the line must end in a word that rhymes with it. ``start_rhyme``: the
@@ -206,7 +208,7 @@ class SongLineWriter:
         """
         best: tuple[int, Written] | None = None
         for _ in range(attempts):
-            cuts = self._promising(self.cuts())
+            cuts = self._promising(self.cuts(candidates))
             offered = self._offered(rhyme_with, start_rhyme, used)
             pairs: list[tuple[Cut, str]] = []
             for cut in cuts:
