@@ -322,6 +322,23 @@ def test_a_new_leader_writes_the_next_planned_line_of_the_same_song() -> None:
     assert not set(pos.used) & {x.text.split()[-1].strip(",.;:!?").lower() for x in sung[:2]}
 
 
+def test_a_witness_reads_a_song_place_without_the_lyric_modules() -> None:
+    import pickle
+    import subprocess
+    import sys
+
+    first = _song_source(seed=3)
+    first.resume(())
+    _, pos = first.line_at(0)
+    data = pickle.dumps(pos)
+    code = ("import pickle, sys; pickle.loads(sys.stdin.buffer.read()); "
+            "print(sorted(m for m in ('numpy', 'bridge.model.sampling', 'bridge.song.plan') "
+            "if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True,
+                         timeout=30, check=True)
+    assert run.stdout.decode().strip() == "[]", run.stdout
+
+
 def test_song_lines_are_written_when_due_so_a_new_temperature_reaches_the_next() -> None:
     source = _song_source(seed=5, form="verse")
     lines = source.lines

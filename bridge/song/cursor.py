@@ -1,48 +1,26 @@
 """A song written one line at a time from where it stands, so that anyone can write its next line.
 
-A ``SongCursor`` holds all a writer needs to go on with a song: its plan, its title and chorus
-(written whole when the song begins, so the chorus returns word for word), the stanzas still
-to sing, and the current stanza's rhyme words. A jam's leader keeps it in the log with every
-line; a new leader writes the next planned line of the same song from it. Each line is written
-when it is asked for, so a change of temperature or start text reaches the next line.
+A ``SongCursor`` (``bridge.song.place``) holds all a writer needs to go on with a song: its
+plan, its title and chorus (written whole when the song begins, so the chorus returns word for
+word), the stanzas still to sing, and the current stanza's rhyme words. A jam's leader keeps it
+in the log with every line; a new leader writes the next planned line of the same song from it.
+Each line is written when it is asked for, so a change of temperature or start text reaches the
+next line.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from bridge.song.place import SongCursor
 from bridge.song.plan import FREE, REFRAIN, LineFn, Plan, write_stanza
 from bridge.song.songlines import REMEMBERED_SONGS, SongComposer
 from bridge.song.sources import Lyric
 
 #: Characters stripped from a line's ends to make a title.
 _TITLE_STRIP = ",.;:!?-'\" "
-
-
-@dataclass(frozen=True)
-class SongCursor:
-    """Where a song stands: the next thing to sing is stanza ``todo[0]`` (an index into the
-    form), line ``index`` (-1: the rest before that stanza first). Picklable, small."""
-
-    number: int
-    plan: Plan
-    title: str
-    #: The chorus as written when the song began (empty when the form has none).
-    chorus: tuple[str, ...]
-    todo: tuple[int, ...]
-    index: int = 0
-    #: The current stanza's first word of each rhyme letter, and its first line.
-    rhymes: tuple[tuple[str, str], ...] = ()
-    opening: str = ""
-    #: Line endings of this song, and of the songs before it (not used again).
-    used: tuple[str, ...] = ()
-    past: tuple[tuple[str, ...], ...] = ()
-
-    @property
-    def done(self) -> bool:
-        return not self.todo
 
 
 def begin(plan: Plan, write_line: LineFn, before: SongCursor | None = None) -> SongCursor:
@@ -57,7 +35,8 @@ def begin(plan: Plan, write_line: LineFn, before: SongCursor | None = None) -> S
     if "chorus" in plan.form:
         chorus = tuple(write_stanza("chorus", plan.schemes["chorus"], write_line, used))
     title = chorus[0].strip().strip(_TITLE_STRIP) if chorus else ""
-    return SongCursor(number=before.number + 1 if before is not None else 1, plan=plan,
+    return SongCursor(number=before.number + 1 if before is not None else 1, form=plan.form,
+                      lines=plan.lines, schemes=tuple(sorted(plan.schemes.items())),
                       title=title, chorus=chorus, todo=tuple(range(len(plan.form))),
                       index=-1 if before is not None else 0,
                       used=tuple(sorted(used - avoid)), past=past)
@@ -66,18 +45,17 @@ def begin(plan: Plan, write_line: LineFn, before: SongCursor | None = None) -> S
 def step(cursor: SongCursor, write_line: LineFn) -> tuple[Lyric, SongCursor]:
     """The next line of a song that is not done (a rest between stanzas is ``Lyric("")``)
     and the cursor after it."""
-    plan = cursor.plan
     stanza = cursor.todo[0]
-    section = plan.form[stanza]
+    section = cursor.form[stanza]
     if cursor.index < 0:
         return Lyric("", "", -1, cursor.title), replace(cursor, index=0, rhymes=(), opening="")
     i = cursor.index
     after = replace(cursor, index=i + 1)
-    if i + 1 >= plan.lines:
+    if i + 1 >= cursor.lines:
         after = replace(cursor, todo=cursor.todo[1:], index=-1, rhymes=(), opening="")
     if section == "chorus" and cursor.chorus:
         return Lyric(cursor.chorus[i], section, i, cursor.title), after
-    scheme = plan.schemes[section]
+    scheme = dict(cursor.schemes)[section]
     letter = scheme[i]
     rhymes = dict(cursor.rhymes)
     used = frozenset(cursor.used) | {w for song in cursor.past for w in song}
@@ -102,7 +80,7 @@ def step(cursor: SongCursor, write_line: LineFn) -> tuple[Lyric, SongCursor]:
 def jump_to_chorus(cursor: SongCursor) -> SongCursor:
     """The chorus next, after a rest: the rest of the current stanza is skipped, and so is a
     chorus that would follow anyway (unchanged when the form has no chorus)."""
-    form = cursor.plan.form
+    form = cursor.form
     if "chorus" not in form or cursor.done:
         return cursor
     chorus = form.index("chorus")

@@ -53,7 +53,7 @@ JUDGED = 40
 #: Scale of the Gumbel noise added to the final scores: the line is drawn among the best
 #: few rather than always the single best, so the same favourite endings do not return in
 #: every song.
-CHOICE_NOISE = 0.3
+CHOICE_NOISE = 0.45
 #: The last word of a line and what follows it (punctuation, closing quotes).
 _LAST = re.compile(r"(?<![^\s\"(])([A-Za-z]+(?:'[A-Za-z]+)*)([^A-Za-z]*)$")
 _WORD = re.compile(r"(?<![^\s\"(])[A-Za-z]+(?:'[A-Za-z]+)*")
