@@ -115,7 +115,7 @@ class ModelSource:
 class SongSource:
     """Model-written songs, one line at a time from the song's place in the log.
 
-    Each committed line carries a ``SongCursor`` (``bridge.song.cursor``): the plan, title,
+    Each committed line carries a ``SongCursor`` (``bridge.song.place``): the plan, title,
     chorus and rhyme words of the song so far. A node that starts leading writes the next
     planned line of the same song from the committed cursor, primed with the last committed
     lines, so the song goes on across leaders and its chorus returns word for word. Each line
