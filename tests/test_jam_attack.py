@@ -117,6 +117,24 @@ def test_a_strangers_pickle_runs_nothing(node: NodeProc, tmp_path: Path) -> None
     assert "Traceback" not in node.stderr()
 
 
+def test_a_peer_that_hangs_up_without_a_byte_is_not_called_a_wrong_secret(
+        node: NodeProc) -> None:
+    host, _, port = node.node.rpartition(":")
+
+    def from_(source: str) -> socket.socket:  # refusals are logged per source host
+        return socket.create_connection((host, int(port)), timeout=5, source_address=(source, 0))
+
+    with from_("127.0.0.2"):
+        pass  # a peer that went away (killed, unplugged) before it said anything
+    for source in ("127.0.0.3", "127.0.0.4"):  # then two strangers, in turn
+        with from_(source) as sock:
+            sock.sendall(frame(Fernet(Fernet.generate_key()).encrypt(b"hello")))
+            assert closed_by_peer(sock, 5)
+        wait_until(lambda s=source: f"refused {s}:" in node.stderr(), 10, f"{source} refused")
+    assert "does not share this jam's secret" in node.stderr()
+    assert "127.0.0.2" not in node.stderr(), node.stderr()
+
+
 def test_a_2gb_frame_header_closes_the_connection_unbuffered(node: NodeProc) -> None:
     assert node.proc is not None
     pid = node.proc.pid

@@ -49,6 +49,9 @@ class GuardedConnection(TcpConnection):  # type: ignore[misc]
 
     jam_refuse: Any = None
     jam_refused = False
+    #: Whether the peer sent anything at all (one that hangs up without a byte was a peer
+    #: that went away, not one with another secret).
+    jam_heard = False
 
     def _TcpConnection__processRead(self) -> bool:
         if self.encryptor is None:  # never unpickle what nobody authenticated
@@ -57,6 +60,7 @@ class GuardedConnection(TcpConnection):  # type: ignore[misc]
             self.disconnect()
             return False
         buffered: bytes = self._TcpConnection__readBuffer
+        self.jam_heard = self.jam_heard or bool(buffered)
         if len(buffered) >= _HEADER.size:
             (size,) = _HEADER.unpack_from(buffered)
             if not 0 < size <= MAX_FRAME_BYTES:
@@ -173,7 +177,7 @@ class GuardedTransport(TCPTransport):  # type: ignore[misc]
 
     def _onDisconnected(self, conn: Any) -> None:
         if conn in self._unknownConnections:
-            if not conn.jam_refused:
+            if not conn.jam_refused and getattr(conn, "jam_heard", False):
                 self._refused(conn, "it does not share this jam's secret")
         elif getattr(conn, "jam_handshake_done", True) is False:
             conn.jam_handshake_done = None
