@@ -1,7 +1,8 @@
 """Jam under a nemesis: 5 ``lyricbridge jam`` nodes sing one song while faults are injected at
 random, then what each node's Sonic Pi stand-in received is checked.
 
-Run: .venv/bin/python bench/jam_nemesis.py [--seconds 1200] [--nodes 5] [--seed 1] [--json]
+Run: .venv/bin/python bench/jam_nemesis.py [--seconds 1200] [--nodes 5] [--seed 1] [--songs]
+     [--json]
 
 Every node keeps its Raft state on disk ($LYRICBRIDGE_JAM_STATE_DIR), so a node killed and
 restarted remembers its term, its vote and the song. Faults (at most two nodes faulted at once,
@@ -16,8 +17,9 @@ seqs increase; a line is missed only by a node that was faulted around its start
 never stops for more than 2 s (the gap between one line's end and the next line's start, over
 what any node received, and from the last line's end to the end of the run). Lines whose start
 is more than a minute off the time they arrived (written by a clock that was off) are not
-expected anywhere; silence while such a leader leads counts as a stall. Exit status 1 when an
-invariant is broken.
+expected anywhere; silence while such a leader leads counts as a stall. With ``--songs`` the
+model writes songs, and every stanza must be whole and every chorus come back word for word
+across leaders (``bench/jam_songs.py``). Exit status 1 when an invariant is broken.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.jam_songs import FORM, LINES, song_invariants  # noqa: E402
 from bridge.jam.wire import decode_jam_line  # noqa: E402
 
 BPM = 300.0
@@ -132,14 +135,18 @@ class Node:
     runs: int = 0
     #: (start, end) of each time this node was faulted (end: inf while it lasts).
     faults: list[list[float]] = field(default_factory=list)
+    #: The model writes songs (else the nodes sing a text).
+    songs: bool = False
 
     def start(self, offset: float = 0.0) -> None:
         self.runs += 1
         peers = [a for k in range(self.net.count) if (a := self.net.address(k))
                  != self.net.address(self.i)]
+        source = (["--seed", str(self.i), "--form", FORM, "--lines-per-stanza", str(LINES)]
+                  if self.songs else ["--text", str(self.tmp / "song.txt"), "--loop"])
         cmd = [*self.net.prefix(self.i), sys.executable, "-m", "bridge", "jam", "--node",
-               self.net.address(self.i), "--text", str(self.tmp / "song.txt"), "--loop",
-               "--bpm", str(BPM), "--port", str(self.udp), "--control-port", "0"]
+               self.net.address(self.i), *source, "--bpm", str(BPM), "--port", str(self.udp),
+               "--control-port", "0"]
         for p in peers:
             cmd += ["--peer", p]
         env = {**os.environ, "LYRICBRIDGE_JAM_SECRET": SECRET, "PYTHONUNBUFFERED": "1",
@@ -167,7 +174,7 @@ class Node:
 
 def stand_in(port: int, out: Path) -> None:
     """A node's Sonic Pi stand-in: record every line datagram (arrival, seq, start, length,
-    text) until killed."""
+    text, section, index) until killed."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", port))
     with open(out, "a", encoding="utf-8") as f:
@@ -175,16 +182,17 @@ def stand_in(port: int, out: Path) -> None:
             data = sock.recv(65536)
             line = decode_jam_line(data)
             seconds = line.bars * 4 * 60.0 / line.bpm
-            f.write(json.dumps([time.time(), line.seq, line.start, seconds, line.text]) + "\n")
+            f.write(json.dumps([time.time(), line.seq, line.start, seconds, line.text,
+                                line.section, line.index]) + "\n")
             f.flush()
 
 
 def run(seconds: float, count: int, seed: int, tmp: Path, use_netns: bool,
-        every: float = 4.0) -> dict[str, object]:
+        every: float = 4.0, songs: bool = False) -> dict[str, object]:
     rng = random.Random(seed)
     (tmp / "song.txt").write_text("\n".join(VERSES) + "\n", encoding="utf-8")
     net = Net(count, use_netns)
-    nodes = [Node(i, net, tmp, udp) for i, udp in enumerate(free_ports(count))]
+    nodes = [Node(i, net, tmp, udp, songs=songs) for i, udp in enumerate(free_ports(count))]
     listeners = [subprocess.Popen([*net.prefix(n.i), sys.executable, __file__, "--stand-in",
                                    str(n.udp), str(tmp / f"heard{n.i}.jsonl")], cwd=ROOT)
                  for n in nodes]
@@ -269,23 +277,24 @@ def check(nodes: list[Node], tmp: Path, injected: dict[str, int], began: float,
     counts = {"twice": [0, 0], "disagree": [0, 0], "order": [0, 0], "missed": [0, 0],
               "stall": [0, 0]}  # [checked, broken]
     texts: dict[int, str] = {}
-    song: dict[int, tuple[float, float, str]] = {}  # seq -> start, seconds, text
+    song: dict[int, tuple[float, float, str, str, int]] = {}  # seq -> start, seconds, text,
+    #                                                            section, index
     for lines in heard.values():
         seqs = [x[1] for x in lines]
         counts["twice"][0] += len(seqs)
         counts["twice"][1] += len(seqs) - len(set(seqs))
         counts["order"][0] += max(len(seqs) - 1, 0)
         counts["order"][1] += sum(b <= a for a, b in zip(seqs, seqs[1:], strict=False))
-        for t, seq, start, seconds, text in lines:
+        for t, seq, start, seconds, text, section, index in lines:
             if seq in texts:
                 counts["disagree"][0] += 1
                 counts["disagree"][1] += texts[seq] != text
             texts.setdefault(seq, text)
             if abs(start - t) <= 60:  # else written by a clock that was off: not expected
-                song.setdefault(seq, (start, seconds, text))
+                song.setdefault(seq, (start, seconds, text, section, index))
     for n in nodes:
         got = {x[1] for x in heard[n.i]}
-        for seq, (start, _, _) in song.items():
+        for seq, (start, *_) in song.items():
             if start - BEFORE_S < began or start + AFTER_S > ended:
                 continue
             if any(a < start + AFTER_S and start - BEFORE_S < b for a, b in n.faults):
@@ -298,6 +307,8 @@ def check(nodes: list[Node], tmp: Path, injected: dict[str, int], began: float,
     if seqs:  # still singing at the end (lines go out 1.5 s before they start)
         stalls.append(ended - (song[seqs[-1]][0] + song[seqs[-1]][1]))
     counts["stall"] = [len(stalls), sum(s > MAX_STALL_S for s in stalls)]
+    if any(n.songs for n in nodes):
+        counts.update(song_invariants(song))
     return {"faults": injected, "lines": len(song), "longest_stall_s": round(max(stalls,
             default=0.0), 2), "invariants": {k: {"checked": c, "broken": b}
                                              for k, (c, b) in counts.items()}}
@@ -314,6 +325,9 @@ def main() -> None:
     ap.add_argument("--every", type=float, default=4.0, metavar="S",
                     help="a new fault about every S seconds (while fewer than 2 last)")
     ap.add_argument("--no-netns", action="store_true", help="loopback only, no partitions")
+    ap.add_argument("--songs", action="store_true",
+                    help="the model writes songs (chorus verse chorus), checked whole and with "
+                         "their chorus word for word (else the nodes sing a text)")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
                     help="keep the nodes' logs and the stand-ins' records in DIR")
@@ -322,7 +336,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="jam-nemesis-") as tmp:
         where = args.keep or Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
-        result = run(args.seconds, args.nodes, args.seed, where, use_netns, args.every)
+        result = run(args.seconds, args.nodes, args.seed, where, use_netns, args.every,
+                     args.songs)
     if args.json:
         print(json.dumps(result))
     else:

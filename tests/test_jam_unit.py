@@ -379,3 +379,30 @@ def test_importing_the_raft_library_leaves_socket_inet_ntop_working() -> None:
 
     assert socket.inet_ntop(socket.AF_INET, b"\x7f\x00\x00\x01") == "127.0.0.1"
     assert socket.inet_ntop(socket.AF_INET6, bytes(15) + b"\x01") == "::1"
+
+
+def test_the_nemesis_song_checks_catch_a_broken_stanza_and_a_changed_chorus() -> None:
+    from bench.jam_songs import song_invariants
+
+    def song(stanzas: list[tuple[str, list[str]]]) -> dict[int, tuple[float, float, str, str, int]]:
+        out: dict[int, tuple[float, float, str, str, int]] = {}
+        seq = 0
+        for section, lines in stanzas:
+            out[seq] = (0.0, 1.0, "", "", -1)  # the rest before each stanza
+            seq += 1
+            for i, text in enumerate(lines):
+                out[seq] = (0.0, 1.0, text, section, i)
+                seq += 1
+        out[seq] = (0.0, 1.0, "", "", -1)
+        return out
+
+    good = [("chorus", ["sun up", "sun up"]), ("verse", ["a b", "c d"]),
+            ("chorus", ["sun up", "sun up"]), ("chorus", ["moon", "moon"])]
+    assert song_invariants(song(good)) == {"whole": [4, 0], "chorus": [1, 0]}
+    changed = [*good[:2], ("chorus", ["sun down", "sun up"]), good[3]]
+    assert song_invariants(song(changed))["chorus"] == [1, 1]
+    short = [good[0], ("verse", ["a b"]), *good[2:]]
+    assert song_invariants(song(short))["whole"] == [4, 1]
+    gap = song(good)
+    del gap[5]  # a line no node received: the verse around it is not judged
+    assert song_invariants(gap) == {"whole": [3, 0], "chorus": [0, 0]}
