@@ -112,7 +112,8 @@ class CursorSongs:
         self.composer.reseed(text)
 
     def chorus_next(self) -> bool:
-        """Sing the chorus after the line written next; False if the form has none."""
+        """The chorus next: the next line written is the rest before it (the lines already
+        written come first); False if the form has none."""
         if "chorus" not in self.plan.form:
             return False
         with self._lock:
