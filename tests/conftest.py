@@ -7,6 +7,7 @@ import os
 # One BLAS thread, as the CLI uses: the sampler's small steps stall on shared cores otherwise.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -20,6 +21,12 @@ from bridge.syllables.rhythm import place_line
 
 REPO = Path(__file__).resolve().parent.parent
 SONICPI_DIR = REPO / "sonicpi"
+
+# Tests send SIGINT (Ctrl-C) to the commands they start. A suite started in the background of
+# a script inherits SIGINT ignored, and so would every command it starts (an ignored signal
+# stays ignored across exec): take it back here, in pytest and in each worker.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 #: Four short verses written for these tests (a comma, a period, a question, a period).
 VERSES = (
