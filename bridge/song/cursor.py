@@ -10,13 +10,12 @@ next line.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from typing import Any
 
 from bridge.song.place import SongCursor
 from bridge.song.plan import FREE, REFRAIN, LineFn, Plan, write_stanza
-from bridge.song.songlines import REMEMBERED_SONGS, SongComposer
+from bridge.song.songlines import REMEMBERED_SONGS, ComposerControls
 from bridge.song.sources import Lyric
 
 #: Characters stripped from a line's ends to make a title.
@@ -90,44 +89,19 @@ def jump_to_chorus(cursor: SongCursor) -> SongCursor:
     return replace(cursor, todo=(chorus, *rest), index=-1, rhymes=(), opening="")
 
 
-class CursorSongs:
+class CursorSongs(ComposerControls):
     """Songs one line at a time from a cursor, with a composer's writer: what a jam's leader
-    writes from. The controls reach the line written next."""
-
-    def __init__(self, composer: SongComposer) -> None:
-        self.composer = composer
-        self.plan = composer.plan
-        self.writer = composer.writer
-        self._chorus = False
-        self._lock = threading.Lock()
-
-    @property
-    def temperature(self) -> float:
-        return self.composer.temperature
-
-    def set_temperature(self, value: float) -> None:
-        self.composer.set_temperature(value)
-
-    def reseed(self, text: str) -> None:
-        self.composer.reseed(text)
-
-    def chorus_next(self) -> bool:
-        """The chorus next: the next line written is the rest before it (the lines already
-        written come first); False if the form has none."""
-        if "chorus" not in self.plan.form:
-            return False
-        with self._lock:
-            self._chorus = True
-        return True
+    writes from. The controls reach the line written next (a chorus asked for: the next line
+    written is the rest before it)."""
 
     def forget_chorus(self) -> None:
         """Drop a chorus request that was never written (a node that starts leading)."""
-        with self._lock:
+        with self._cond:
             self._chorus = False
 
     def next_after(self, cursor: Any) -> tuple[Lyric, SongCursor]:
         """The line after ``cursor`` (a new song when there is none, or it is done)."""
-        with self._lock:
+        with self._cond:
             chorus, self._chorus = self._chorus, False
         if isinstance(cursor, SongCursor) and chorus:
             cursor = jump_to_chorus(cursor)

@@ -85,36 +85,16 @@ class _Closed(Exception):
     """Raised inside the writer when the song lines were closed mid-song."""
 
 
-class SongLines:
-    """A line source of songs one after another (a stanza break between songs).
+class ComposerControls:
+    """The live controls of songs a composer writes: temperature, start text, chorus next
+    (the chorus request is kept here; each line source says when it takes effect)."""
 
-    A thread writes ahead (at most one song beyond the one being sung), line by line in
-    writing order (the chorus first), so the daemon finds each line ready. ``chorus_next``
-    makes the current song's chorus the next stanza sung. Only the song being sung and the one
-    written ahead are kept: a song is forgotten once the next one starts.
-    """
-
-    def __init__(self, composer: SongComposer, songs: int | None = None) -> None:
+    def __init__(self, composer: SongComposer) -> None:
         self.composer = composer
         self.plan = composer.plan
-        self.songs = songs
         self._cond = threading.Condition()
-        # Per song number: (stanza, i) -> (text, the title as known when the line was
-        # written: a song's first line is written before its title, so it is sung with none),
-        # and its title.
-        self._written: dict[int, dict[tuple[int, int], tuple[str, str]]] = {}
-        self._titles: dict[int, str] = {}
-        self._finished = 0  # songs completely written
-        self._failed = False
-        self._stop = False
-        self._song = -1  # the song being sung
-        self._todo: list[tuple[int, int]] = []  # (stanza, line) still to sing; (-1, -1): break
         self._chorus = False
-        self._thread = threading.Thread(target=self._work, name="lyricbridge-songs",
-                                        daemon=True)
-        self._thread.start()
 
-    # The daemon's controls reach the composer.
     @property
     def temperature(self) -> float:
         return self.composer.temperature
@@ -126,12 +106,40 @@ class SongLines:
         self.composer.reseed(text)
 
     def chorus_next(self) -> bool:
-        """Sing the chorus next (after the line already sent); False if the form has none."""
+        """Sing the chorus next (after what is already written or sent); False if the form
+        has none."""
         if "chorus" not in self.plan.form:
             return False
         with self._cond:
             self._chorus = True
         return True
+
+
+class SongLines(ComposerControls):
+    """A line source of songs one after another (a stanza break between songs).
+
+    A thread writes ahead (at most one song beyond the one being sung), line by line in
+    writing order (the chorus first), so the daemon finds each line ready. ``chorus_next``
+    makes the current song's chorus the next stanza sung. Only the song being sung and the one
+    written ahead are kept: a song is forgotten once the next one starts.
+    """
+
+    def __init__(self, composer: SongComposer, songs: int | None = None) -> None:
+        super().__init__(composer)
+        self.songs = songs
+        # Per song number: (stanza, i) -> (text, the title as known when the line was
+        # written: a song's first line is written before its title, so it is sung with none),
+        # and its title.
+        self._written: dict[int, dict[tuple[int, int], tuple[str, str]]] = {}
+        self._titles: dict[int, str] = {}
+        self._finished = 0  # songs completely written
+        self._failed = False
+        self._stop = False
+        self._song = -1  # the song being sung
+        self._todo: list[tuple[int, int]] = []  # (stanza, line) still to sing; (-1, -1): break
+        self._thread = threading.Thread(target=self._work, name="lyricbridge-songs",
+                                        daemon=True)
+        self._thread.start()
 
     def close(self) -> None:
         """Stop writing: the thread ends after the line it is writing."""
