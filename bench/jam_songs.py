@@ -20,10 +20,14 @@ LINES = 2
 class Stanza:
     first: int
     last: int
-    section: str
     lines: list[str] = field(default_factory=list)
     indexes: list[int] = field(default_factory=list)
     sections: set[str] = field(default_factory=set)
+
+    @property
+    def section(self) -> str:
+        """Its section ("" when its lines disagree)."""
+        return next(iter(self.sections)) if len(self.sections) == 1 else ""
 
 
 def stanzas(song: dict[int, tuple]) -> list[Stanza]:  # type: ignore[type-arg]
@@ -39,7 +43,7 @@ def stanzas(song: dict[int, tuple]) -> list[Stanza]:  # type: ignore[type-arg]
         if not text:  # a rest closes the stanza before it and opens the next
             if cur is not None and cur.lines:
                 out.append(cur)
-            cur = Stanza(seq + 1, seq, "")
+            cur = Stanza(seq + 1, seq)
             continue
         if cur is None:
             continue  # after a gap or at the start: wait for the next rest
@@ -49,7 +53,6 @@ def stanzas(song: dict[int, tuple]) -> list[Stanza]:  # type: ignore[type-arg]
             cur.lines.append(text)
             cur.indexes.append(index)
         cur.sections.add(section)
-        cur.section = section
         cur.last = seq
     return out
 
