@@ -179,3 +179,33 @@ def _peer_with(offset: float, age: float = 0.0) -> object:
     peer.rounds.append((0.001, offset))
     peer.updated = time.monotonic() - age
     return peer
+
+
+def test_a_new_leader_writes_nothing_before_it_knows_the_clocks() -> None:
+    """A node just restarted with its clock 10 minutes ahead may win an election before any
+    peer's clock is known: it must not write lines 10 minutes ahead meanwhile."""
+    import time
+
+    from bridge.jam.leader import CLOCKS_WAIT_S, TextSource, Writer
+
+    now = 1_800_000_000.0
+    node = FakeNode(now)
+    offsets: list[float | None] = [None]
+    node.clock_offset = lambda: offsets[0]  # type: ignore[method-assign]
+    writer = Writer(node, TextSource(list(JAM_VERSES), loop=True), BPM,  # type: ignore[arg-type]
+                    clock=lambda: now)
+    writer.tick(True)
+    assert node.entries == []  # no peer's clock known yet: wait for the heartbeats
+    offsets[0] = 0.0  # they came: this clock agrees with the group's
+    writer.tick(True)
+    assert node.entries and node.entries[0].expect_seq == 5
+    # A clock no peer answers leads as it is, after the wait.
+    node.entries.clear()
+    lone = Writer(node, TextSource(list(JAM_VERSES), loop=True), BPM,  # type: ignore[arg-type]
+                  clock=lambda: now)
+    offsets[0] = None
+    lone.tick(True)
+    assert node.entries == []
+    lone._leading_since = time.monotonic() - CLOCKS_WAIT_S - 0.01
+    lone.tick(True)
+    assert node.entries

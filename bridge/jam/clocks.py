@@ -92,11 +92,6 @@ class ClockWatch:
         mid = len(values) // 2
         return values[mid] if len(values) % 2 else min(values[mid - 1:mid + 1], key=abs)
 
-    def far_off(self, limit: float) -> bool:
-        """Whether any peer's clock is known to be more than ``limit`` off this one."""
-        return any(abs(estimate[0]) > limit for peer in self._peers
-                   if (estimate := self.offset(peer)) is not None)
-
     def _check(self, peer: str, p: _Peer) -> None:
         estimate = self.offset(peer)
         if estimate is None:

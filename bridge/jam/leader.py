@@ -39,8 +39,8 @@ MAX_PENDING = 4
 #: A leader whose clock is off the group's by more than this writes nothing and hands the lead
 #: on (this often): its start times would be skipped, or waited for, by everyone else.
 HANDOFF_EVERY_S = 0.5
-#: A new leader that knows of a clock far from its own waits at most this long to know a
-#: majority's clocks before it writes.
+#: A new leader waits at most this long to know a majority's clocks before it writes (a node
+#: just restarted with its clock off must not write a line minutes ahead meanwhile).
 CLOCKS_WAIT_S = 0.5
 
 
@@ -228,11 +228,10 @@ class Writer:
         handed on, and logged once per term of leading)."""
         offset = self.node.clock_offset()
         if offset is None:
-            # Not yet known which clock is off (the first heartbeats tell): a node that knows
-            # of a clock far from its own waits for them; a lone clock leads as it is.
+            # Not yet known whether this clock is off (the first heartbeats tell): wait for
+            # them a moment; a clock no peer answers leads as it is.
             since = self._leading_since
-            return (since is not None and time.monotonic() - since < CLOCKS_WAIT_S
-                    and self.node.clocks_disagree(MAX_AHEAD_S))
+            return since is not None and time.monotonic() - since < CLOCKS_WAIT_S
         if abs(offset) <= MAX_AHEAD_S:
             self._clock_warned = False
             return False

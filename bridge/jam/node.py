@@ -145,10 +145,6 @@ class JamNode(SyncObj):  # type: ignore[misc]
             return None
         return self.clocks.group_offset(len(self.otherNodes) + 1)
 
-    def clocks_disagree(self, limit: float) -> bool:
-        """Whether some peer's clock is known to be more than ``limit`` off this one."""
-        return self.clocks is not None and self.clocks.far_off(limit)
-
     def role(self) -> Role:
         """Leader, follower (of whom) or waiting, as this node sees it now."""
         status = self.getStatus()
