@@ -17,6 +17,9 @@ from test_sonicpi_e2e import syllable_counts, wait_until_sung
 from bridge.cli.voice import RenderParts
 from bridge.sonicpi import HeadlessSonicPi, synth_notes
 from bridge.sonicpi.render import render_wav
+from bridge.stream import protocol
+from bridge.stream.protocol import encode_line
+from bridge.syllables.rhythm import place_line
 from bridge.voice import pitch, voice_missing
 from bridge.voice.score import LEAD_S
 
@@ -121,10 +124,25 @@ def voices(spi: HeadlessSonicPi) -> list[str]:
 
 def test_lesson_6_plays_the_voice_on_the_childrens_notes(sonic_pi: HeadlessSonicPi,
                                                         verses_file: Path) -> None:
-    control = free_udp_port()
+    """Even after a line whose voice never comes (a line this bridge did not send: the lesson
+    must not wait for its voice for ever)."""
     lesson = (SONICPI_DIR / "kids" / "06_the_voice.rb").read_text(encoding="utf-8")
     assert '"127.0.0.1", 4580' in lesson
-    sonic_pi.run_code(lesson.replace('"127.0.0.1", 4580', f'"127.0.0.1", {control}'))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ears:
+        ears.bind(("127.0.0.1", 0))
+        ears.settimeout(1.0)
+        control = int(ears.getsockname()[1])
+        sonic_pi.run_code(lesson.replace('"127.0.0.1", 4580', f'"127.0.0.1", {control}'))
+        # A stray line before the bridge starts: the lesson sends its notes, and no voice comes.
+        deadline = time.monotonic() + 20
+        while True:
+            sonic_pi.send(encode_line(0, 200.0, place_line("Nobody sings this stray line.")))
+            try:
+                notes = ears.recv(4096)
+                break
+            except TimeoutError:  # the lesson's loop was not yet listening
+                assert time.monotonic() < deadline, "the lesson never sent its notes"
+        assert protocol.NOTES_ADDRESS.encode() in notes
     cmd = [sys.executable, "-m", "bridge", "run", "--text", str(verses_file), "--loop",
            "--port", str(sonic_pi.cue_port), "--bpm", "200", "--control-port", str(control),
            "--voice"]
