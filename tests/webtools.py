@@ -3,9 +3,13 @@ that stands in for Sonic Pi, and a headless Chromium."""
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -101,7 +105,11 @@ def chromium() -> Any:
                 "--window-size=1000,900", "--disable-extensions"):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(options=opts, service=Service(str(CHROMEDRIVER)))
+    # Chromium leaves a folder (its singleton socket) in TMPDIR: keep it in one of ours.
+    tmp = tempfile.mkdtemp(prefix="lyricbridge-chromium-")
+    atexit.register(shutil.rmtree, tmp, True)
+    return webdriver.Chrome(options=opts, service=Service(str(CHROMEDRIVER),
+                                                          env={**os.environ, "TMPDIR": tmp}))
 
 
 def js_errors(driver: Any) -> list[dict[str, Any]]:
