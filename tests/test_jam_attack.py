@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from jamkit import NodeProc, free_tcp_ports, wait_until
+from jamkit import SECRET, NodeProc, free_tcp_ports, wait_until
 
 pytest.importorskip("bridge.jam.raft")  # pysyncobj, imported the mended way
 Fernet = pytest.importorskip("cryptography.fernet").Fernet
@@ -126,6 +126,14 @@ def test_a_peer_that_hangs_up_without_a_byte_is_not_called_a_wrong_secret(
 
     with from_("127.0.0.2"):
         pass  # a peer that went away (killed, unplugged) before it said anything
+    # A peer with the secret that went away mid-handshake: its key sent, the node's key read.
+    from pysyncobj.encryptor import getEncryptor
+
+    with from_("127.0.0.5") as sock:
+        key = getEncryptor(SECRET).encrypt(zlib.compress(pickle.dumps(os.urandom(32))))
+        sock.sendall(frame(key))
+        sock.settimeout(5)
+        assert sock.recv(65536)  # the node's key: the handshake went on
     for source in ("127.0.0.3", "127.0.0.4"):  # then two strangers, in turn
         with from_(source) as sock:
             sock.sendall(frame(Fernet(Fernet.generate_key()).encrypt(b"hello")))
@@ -133,6 +141,7 @@ def test_a_peer_that_hangs_up_without_a_byte_is_not_called_a_wrong_secret(
         wait_until(lambda s=source: f"refused {s}:" in node.stderr(), 10, f"{source} refused")
     assert "does not share this jam's secret" in node.stderr()
     assert "127.0.0.2" not in node.stderr(), node.stderr()
+    assert "127.0.0.5" not in node.stderr(), node.stderr()
 
 
 def test_a_2gb_frame_header_closes_the_connection_unbuffered(node: NodeProc) -> None:

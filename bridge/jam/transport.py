@@ -18,6 +18,8 @@ import struct
 import time
 from typing import Any
 
+from cryptography.fernet import InvalidToken
+
 from bridge.jam.clocks import ClockWatch
 from bridge.jam.raft import TcpConnection, TCPTransport
 
@@ -49,9 +51,11 @@ class GuardedConnection(TcpConnection):  # type: ignore[misc]
 
     jam_refuse: Any = None
     jam_refused = False
-    #: Whether the peer sent anything at all (one that hangs up without a byte was a peer
-    #: that went away, not one with another secret).
-    jam_heard = False
+    #: Whether the first whole frame failed the secret's HMAC (checked once, before parsing):
+    #: only then is the peer said to keep another secret. One that hangs up mid-handshake
+    #: (killed, unplugged, stalled past the timeout) went away; it did not fail.
+    jam_wrong_secret = False
+    jam_checked = False
 
     def _TcpConnection__processRead(self) -> bool:
         if self.encryptor is None:  # never unpickle what nobody authenticated
@@ -60,7 +64,6 @@ class GuardedConnection(TcpConnection):  # type: ignore[misc]
             self.disconnect()
             return False
         buffered: bytes = self._TcpConnection__readBuffer
-        self.jam_heard = self.jam_heard or bool(buffered)
         if len(buffered) >= _HEADER.size:
             (size,) = _HEADER.unpack_from(buffered)
             if not 0 < size <= MAX_FRAME_BYTES:
@@ -72,6 +75,19 @@ class GuardedConnection(TcpConnection):  # type: ignore[misc]
             if len(buffered) >= _HEADER.size + size:
                 return False  # a whole frame waits: parse it before reading more
         return bool(super()._TcpConnection__processRead())
+
+    def _TcpConnection__processParseMessage(self) -> Any:
+        if not self.jam_checked and self.encryptor is not None:
+            buffered: bytes = self._TcpConnection__readBuffer
+            if len(buffered) >= _HEADER.size:
+                (size,) = _HEADER.unpack_from(buffered)
+                if len(buffered) >= _HEADER.size + size:
+                    self.jam_checked = True
+                    try:  # the HMAC only: pysyncobj decrypts (and unpickles) it next
+                        self.encryptor.extract_timestamp(buffered[_HEADER.size:][:size])
+                    except InvalidToken:
+                        self.jam_wrong_secret = True
+        return super()._TcpConnection__processParseMessage()
 
 
 def _guard(conn: Any) -> None:
@@ -177,7 +193,7 @@ class GuardedTransport(TCPTransport):  # type: ignore[misc]
 
     def _onDisconnected(self, conn: Any) -> None:
         if conn in self._unknownConnections:
-            if not conn.jam_refused and getattr(conn, "jam_heard", False):
+            if not conn.jam_refused and getattr(conn, "jam_wrong_secret", False):
                 self._refused(conn, "it does not share this jam's secret")
         elif getattr(conn, "jam_handshake_done", True) is False:
             conn.jam_handshake_done = None
