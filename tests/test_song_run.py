@@ -144,3 +144,25 @@ def test_only_the_song_being_sung_and_the_next_are_kept(model: LyricModel) -> No
         held.append((len(source._written), len(source._titles)))
     assert sung == 6 * 4
     assert max(held) <= (2, 2), held
+
+
+def test_run_writes_a_few_lines_ahead_so_a_start_text_is_sung_soon(model: LyricModel) -> None:
+    from bridge.song.songlines import AHEAD_LINES
+
+    plan = Plan(("verse", "verse", "verse"), lines=4)  # sung in the order written
+    source = SongLines(SongComposer(model.writer(seed=10), plan), songs=1)
+    try:
+        taken = take(source, 2)
+        deadline = time.monotonic() + 30
+        while not source.waiting:  # the writer stops once it is far enough ahead
+            assert time.monotonic() < deadline, "the writer never waited"
+            time.sleep(0.01)
+        assert source._count == 2 + AHEAD_LINES  # lines 0 and 1 taken, two more written
+        source.reseed("Lanterns glow")
+        later = [x.text for x in take(source, 6) if x.text]
+    finally:
+        source.close()
+    assert all(line.strip() for line in [t.text for t in taken])
+    # The lines already written are sung first, then the start text opens a line.
+    assert not any(t.startswith("Lanterns glow") for t in later[:AHEAD_LINES]), later
+    assert later[AHEAD_LINES].startswith("Lanterns glow"), later

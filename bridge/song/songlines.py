@@ -1,5 +1,6 @@
 """Songs from the model: one song at a time (``lyricbridge song``) or one after another as a
-line source for the daemon (``lyricbridge run``), written ahead on a thread of their own."""
+line source for the daemon (``lyricbridge run``), written a few lines ahead on a thread of
+their own."""
 
 from __future__ import annotations
 
@@ -115,13 +116,20 @@ class ComposerControls:
         return True
 
 
+#: ``run``'s writer stays at most this many lines (in writing order) beyond the last line the
+#: daemon took: each line is ready when it is wanted, and a new temperature or start text
+#: reaches the song a few lines later.
+AHEAD_LINES = 2
+
+
 class SongLines(ComposerControls):
     """A line source of songs one after another (a stanza break between songs).
 
-    A thread writes ahead (at most one song beyond the one being sung), line by line in
-    writing order (the chorus first), so the daemon finds each line ready. ``chorus_next``
-    makes the current song's chorus the next stanza sung. Only the song being sung and the one
-    written ahead are kept: a song is forgotten once the next one starts.
+    A thread writes ahead, line by line in writing order (a song's chorus early, during its
+    first stanza), at most ``AHEAD_LINES`` beyond the last line taken, so the daemon finds
+    each line ready and the controls reach the lines soon. ``chorus_next`` makes the current
+    song's chorus the next stanza sung. Only the song being sung and the one written ahead are
+    kept: a song is forgotten once the next one starts.
     """
 
     def __init__(self, composer: SongComposer, songs: int | None = None) -> None:
@@ -137,6 +145,13 @@ class SongLines(ComposerControls):
         self._stop = False
         self._song = -1  # the song being sung
         self._todo: list[tuple[int, int]] = []  # (stanza, line) still to sing; (-1, -1): break
+        # Lines are numbered in writing order across songs: how many are written, the number
+        # of each (song -> (stanza, line) -> number), and the highest number taken (or
+        # waited for) so far. ``waiting``: the writer waits for the daemon to take more.
+        self._count = 0
+        self._numbers: dict[int, dict[tuple[int, int], int]] = {}
+        self._need = -1
+        self.waiting = False
         self._thread = threading.Thread(target=self._work, name="lyricbridge-songs",
                                         daemon=True)
         self._thread.start()
@@ -170,7 +185,15 @@ class SongLines(ComposerControls):
                         if not self._titles[song] and self.plan.is_title(stanza, index):
                             self._titles[song] = text.strip().rstrip(",.;:!?-'\" ")
                         self._written[song][(stanza, index)] = (text, self._titles[song])
+                        self._numbers.setdefault(song, {})[(stanza, index)] = self._count
+                        self._count += 1
                         self._cond.notify_all()
+                        while not self._stop and self._count > self._need + AHEAD_LINES:
+                            self.waiting = True
+                            self._cond.wait()
+                        self.waiting = False
+                        if self._stop:
+                            raise _Closed
 
                 song = self.composer.write(heard)
                 with self._cond:
@@ -192,6 +215,7 @@ class SongLines(ComposerControls):
             return False
         self._written.pop(self._song, None)  # the song just sung is done with
         self._titles.pop(self._song, None)
+        self._numbers.pop(self._song, None)
         self._song += 1
         self._todo = []
         for k, stanza in enumerate(self.plan.stanzas()):
@@ -228,7 +252,13 @@ class SongLines(ComposerControls):
             if stanza < 0:
                 return Lyric("", "", -1, self._titles.get(song, ""))
             while (stanza, index) not in self._written.get(song, {}) and not self._failed:
+                self._need = max(self._need, self._count)  # write on up to this line
+                self._cond.notify_all()
                 self._cond.wait()
+            number = self._numbers.get(song, {}).get((stanza, index), -1)
+            if number > self._need:
+                self._need = number
+                self._cond.notify_all()
             if self._failed:
                 return None
             text, title = self._written[song][(stanza, index)]
