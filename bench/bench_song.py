@@ -172,11 +172,12 @@ def perplexity(model: WordModel, lines: list[str]) -> float:
     return float(np.exp(-total / sum(len(i) + 1 for i in ids)))
 
 
-def write_sense(out: Path, song_lines: list[str], heldout: list[str], n: int = 30) -> None:
-    """n song lines and n held-out lines drawn at random, mixed, and the key apart."""
+def write_sense(out: Path, sources: dict[str, list[str]], n: int = 30) -> None:
+    """n lines of each source (song lines, free ``generate`` lines: what the model writes
+    unaided, held-out lines: the reader's check) drawn at random, mixed, and the key apart."""
     rng = np.random.default_rng()
-    picks = [(song_lines[i], "song") for i in rng.choice(len(song_lines), n, replace=False)]
-    picks += [(heldout[i], "held-out") for i in rng.choice(len(heldout), n, replace=False)]
+    picks = [(lines[i], name) for name, lines in sources.items()
+             for i in rng.choice(len(lines), n, replace=False)]
     order = rng.permutation(len(picks))
     out.mkdir(parents=True, exist_ok=True)
     (out / "sense_lines.txt").write_text("".join(picks[i][0] + "\n" for i in order))
@@ -189,7 +190,8 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=default_model_dir())
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--sense", type=Path, default=None,
-                        help="write sense_lines.txt and sense_key.txt here (30 + 30 lines)")
+                        help="write sense_lines.txt and sense_key.txt here (30 song, 30 generate "
+                             "and 30 held-out lines)")
     parser.add_argument("--run-lines", type=int, default=20,
                         help="lines for the run timing (20: past the first song's end)")
     args = parser.parse_args()
@@ -294,7 +296,8 @@ def main() -> None:
                        ("held-out lines", heldout)):
         print(f"  {name:16s} {perplexity(judge, some):8.1f}")
     if args.sense is not None:
-        write_sense(args.sense, unique, heldout)
+        write_sense(args.sense, {"song": unique, "generate": [g for g in gen if g.strip()],
+                                 "held-out": heldout})
         print(f"sense check: {args.sense}/sense_lines.txt (key: sense_key.txt)")
 
 
