@@ -27,7 +27,13 @@ from bridge.stream.protocol import PROBE_ADDRESS
 log = logging.getLogger(__name__)
 
 BOOTED_LINE = "Sonic Pi Server successfully booted"
-BOOT_FAILURE = re.compile(r"Failed to start server|unavailable\. Perhaps|Unable to boot")
+#: "terminate called": scsynth died at once (its JACK client could not open); the server would
+#: wait for it for minutes.
+BOOT_FAILURE = re.compile(r"Failed to start server|unavailable\. Perhaps|Unable to boot|"
+                          r"terminate called")
+#: Boots tried before giving up: a JACK client that fails to open on a loaded machine is
+#: usually fine on a second boot (with a fresh jackd).
+BOOT_ATTEMPTS = 2
 #: Where scsynth keeps its shared memory (``SuperColliderServer_<port>``).
 SHM_DIR = Path("/dev/shm")
 #: How long to wait for a probe cue before asking for cue forwarding again.
@@ -102,12 +108,20 @@ class HeadlessSonicPi(SonicPiClient):
         if self._popens:
             raise SonicPiError("this HeadlessSonicPi is already started; call stop() first")
         t0 = time.monotonic()
-        self._send = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            self._boot()
-        except BaseException:
-            self.stop()
-            raise
+        for attempt in range(1, BOOT_ATTEMPTS + 1):
+            self._send = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                self._boot()
+                break
+            except SonicPiError as e:
+                self.stop()
+                if attempt == BOOT_ATTEMPTS:
+                    raise
+                log.warning("headless Sonic Pi did not boot (%s); booting it once more", e)
+                self.jack_name = f"lyricbridge-{os.getpid()}-{next(_instances)}"
+            except BaseException:
+                self.stop()
+                raise
         self.boot_seconds = time.monotonic() - t0
         log.info(
             "headless Sonic Pi ready in %.1f s (cue port %d, jack %s, run dir %s)",
