@@ -67,12 +67,12 @@ def test_a_boot_that_fails_twice_is_given_up_after_one_retry(
     server = flaky_server(tmp_path / "server", fails=2)
     out = tmp_path / "x.wav"
     before = live_descendants()  # a session's Sonic Pi may run already: it is not ours here
-    with caplog.at_level(logging.WARNING, logger="bridge.sonicpi.render"), \
+    with caplog.at_level(logging.WARNING, logger="bridge.sonicpi.server"), \
             pytest.raises(SonicPiError, match="start 2 fails on purpose"):
         render_wav(out, ["one line"], bpm=300, server_rb=server, run_dir=tmp_path / "run",
                    boot_timeout=30)
     assert (server.parent / "starts").read_text() == "2"
-    retried = [r.getMessage() for r in caplog.records if "trying once more" in r.getMessage()]
+    retried = [r.getMessage() for r in caplog.records if "booting it once more" in r.getMessage()]
     assert len(retried) == 1 and "start 1 fails on purpose" in retried[0]
     assert not out.exists()
     assert not names(live_descendants() - before) & {"jackd", "ruby", "scsynth"}
@@ -84,10 +84,10 @@ def test_a_boot_that_fails_once_is_retried_and_the_render_goes_on(
     server = flaky_server(tmp_path / "server", fails=1)
     out = tmp_path / "x.wav"
     before = live_descendants()
-    with caplog.at_level(logging.WARNING, logger="bridge.sonicpi.render"):
+    with caplog.at_level(logging.WARNING, logger="bridge.sonicpi.server"):
         result = render_wav(out, list(verses[:1]), bpm=300, server_rb=server,
                             run_dir=tmp_path / "run")
     assert (server.parent / "starts").read_text() == "2"
-    assert sum("trying once more" in r.getMessage() for r in caplog.records) == 1
+    assert sum("booting it once more" in r.getMessage() for r in caplog.records) == 1
     assert result.lines == 1 and out.stat().st_size > 10_000
     assert not names(live_descendants() - before) & {"jackd", "ruby", "scsynth"}

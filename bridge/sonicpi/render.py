@@ -140,15 +140,6 @@ def _record(spi: HeadlessSonicPi, lines: Sequence[str | Lyric], bpm: float,
     return stats, music
 
 
-def _boot(work: Path, boot_timeout: float, server_rb: Path) -> HeadlessSonicPi:
-    """A started private server; a failed boot (it stops all it started) is tried once more."""
-    try:
-        return HeadlessSonicPi(work, boot_timeout=boot_timeout, server_rb=server_rb).start()
-    except SonicPiError as e:
-        log.warning("the private Sonic Pi did not boot (%s); trying once more", e)
-    return HeadlessSonicPi(work, boot_timeout=boot_timeout, server_rb=server_rb).start()
-
-
 @contextlib.contextmanager
 def _server(spi: HeadlessSonicPi | None, work: Path, boot_timeout: float,
             server_rb: Path = SERVER_RB) -> Iterator[HeadlessSonicPi]:
@@ -156,7 +147,8 @@ def _server(spi: HeadlessSonicPi | None, work: Path, boot_timeout: float,
     if spi is not None:
         yield spi
         return
-    own = _boot(work, boot_timeout, server_rb)
+    # A failed boot is tried once more by ``start`` (it stops all it started first).
+    own = HeadlessSonicPi(work, boot_timeout=boot_timeout, server_rb=server_rb).start()
     try:
         yield own
     finally:
