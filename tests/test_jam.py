@@ -168,6 +168,38 @@ def test_two_performers_and_a_witness(make_jam: type[Jam]) -> None:
     assert witness.alive()
 
 
+def test_two_witnesses_hand_the_lead_to_a_performer_not_to_each_other(tmp_path: Path) -> None:
+    # The witnesses get the highest addresses: pysyncobj on its own hands the lead to the
+    # caught-up peer with the highest address, which would be the other witness.
+    ports = sorted(p for p in free_tcp_ports(6) if p >= 10000)[:3]
+    performer_addr, *witness_addrs = [f"127.0.0.1:{p}" for p in ports]
+    everyone = [performer_addr, *witness_addrs]
+    witnesses = [NodeProc(f"w{i}", a, [x for x in everyone if x != a], tmp_path, ["--witness"])
+                 for i, a in enumerate(witness_addrs)]
+    lis = Listener()
+    nodes = list(witnesses)
+    try:
+        wait_until(lambda: any(w.role().startswith("jam: leader") for w in witnesses), 20,
+                   "a witness to lead (no performer yet)")
+        text = tmp_path / "song.txt"
+        text.write_text("\n".join(JAM_VERSES) + "\n", encoding="utf-8")
+        performer = NodeProc("p", performer_addr, witness_addrs, tmp_path,
+                             ["--text", str(text), "--loop", "--bpm", str(BPM), "--port",
+                              str(lis.port), "--control-port", "0"])
+        nodes.append(performer)
+        wait_until(lambda: performer.role().startswith("jam: leader"), 20,
+                   "the performer to lead")
+        # Meanwhile the witness that led kept the lead until the performer could take it.
+        terms = [r for w in witnesses for r in w.roles() if r.startswith("jam: leader")]
+        assert len(terms) <= 2, terms
+        wait_until(lambda: len(lis.heard) >= 3, 20, "three lines sung")
+        assert_one_song([lis])
+    finally:
+        for n in nodes:
+            n.stop()
+        lis.close()
+
+
 def test_shared_bpm_and_pause_change_every_node_at_the_same_line(make_jam: type[Jam]) -> None:
     import socket
 

@@ -243,7 +243,7 @@ class Writer:
         now = time.monotonic()
         if now - self._handed_off >= HANDOFF_EVERY_S:
             self._handed_off = now
-            self.node.transferLeadership()
+            self.node.hand_off()
         return True
 
     def _write_next(self, tail: _Tail) -> bool:

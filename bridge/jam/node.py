@@ -125,6 +125,8 @@ class JamNode(SyncObj):  # type: ignore[misc]
         self.song = song
         self.address = self_addr
         self.clocks: ClockWatch | None = None  # set by the transport
+        self.peer_witnesses: dict[str, bool] = {}  # set by the transport
+        self._hand_offs = 0
         self.witness = witness
         self._role: Role | None = None
         self._no_leader_since: float | None = None
@@ -144,6 +146,22 @@ class JamNode(SyncObj):  # type: ignore[misc]
         if self.clocks is None:
             return None
         return self.clocks.group_offset(len(self.otherNodes) + 1)
+
+    def hand_off(self) -> bool:
+        """Hand the lead to a performer that is connected and holds the whole log, another
+        one at each call (never to a witness: it writes nothing, and two witnesses would hand
+        the lead back and forth for ever). False when no performer can take it now."""
+        match = self._SyncObj__raftMatchIndex
+        last = self._SyncObj__getCurrentLogIndex()
+        connected = self._SyncObj__connectedNodes
+        ready = sorted((n for n in self.otherNodes
+                        if self.peer_witnesses.get(str(n.id)) is False and n in connected
+                        and match.get(n, 0) == last), key=lambda n: str(n.id))
+        if not ready:
+            return False
+        self._hand_offs += 1
+        self.transferLeadership(ready[self._hand_offs % len(ready)])
+        return True
 
     def role(self) -> Role:
         """Leader, follower (of whom) or waiting, as this node sees it now."""

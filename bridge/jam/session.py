@@ -121,7 +121,7 @@ class Jam:
         now = time.monotonic()
         if now - self._last_handoff >= HANDOFF_EVERY_S:
             self._last_handoff = now
-            self.node.transferLeadership()
+            self.node.hand_off()
 
     def _read_commands(self) -> None:
         while True:

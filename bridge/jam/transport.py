@@ -40,6 +40,8 @@ HANDSHAKE_FAILURES = 3
 _HEADER = struct.Struct("i")  # pysyncobj's frame header: native int, the token's length
 #: The key of the clock stamp added to every Raft message (pysyncobj ignores unknown keys).
 CLOCK_KEY = "jam_clock"
+#: The key of the sender's role added to every Raft message: True from a witness.
+WITNESS_KEY = "jam_witness"
 
 
 class GuardedConnection(TcpConnection):  # type: ignore[misc]
@@ -113,17 +115,24 @@ class GuardedTransport(TCPTransport):  # type: ignore[misc]
         self._handshake_failures: dict[str, int] = {}
         #: The peers' clocks as estimated from the stamps on the Raft messages.
         self.clocks = ClockWatch()
+        #: Peer -> whether it said it is a witness (the node hands the lead to performers).
+        self.witnesses: dict[str, bool] = {}
         super().__init__(*args, **kwargs)
         self._syncObj.clocks = self.clocks  # the node asks it how far off its own clock is
+        self._syncObj.peer_witnesses = self.witnesses
 
     def send(self, node: Any, message: Any) -> bool:
         if isinstance(message, dict):
-            message = {**message, CLOCK_KEY: self.clocks.stamp(str(node.id))}
+            message = {**message, CLOCK_KEY: self.clocks.stamp(str(node.id)),
+                       WITNESS_KEY: bool(getattr(self._syncObj, "witness", False))}
         return bool(super().send(node, message))
 
     def _onMessageReceived(self, node: Any, message: Any) -> None:
-        if isinstance(message, dict) and CLOCK_KEY in message:
-            self.clocks.heard(str(node.id), message.pop(CLOCK_KEY))
+        if isinstance(message, dict):
+            if CLOCK_KEY in message:
+                self.clocks.heard(str(node.id), message.pop(CLOCK_KEY))
+            if WITNESS_KEY in message:
+                self.witnesses[str(node.id)] = message.pop(WITNESS_KEY) is True
         super()._onMessageReceived(node, message)
 
     def _refused(self, conn: Any, why: str) -> None:
