@@ -136,20 +136,17 @@ class SongLines(ComposerControls):
         super().__init__(composer)
         self.songs = songs
         # Per song number: (stanza, i) -> (text, the title as known when the line was
-        # written: a song's first line is written before its title, so it is sung with none),
-        # and its title.
-        self._written: dict[int, dict[tuple[int, int], tuple[str, str]]] = {}
+        # written: a song's first line is written before its title, so it is sung with none,
+        # the line's number in writing order across songs), and its title.
+        self._written: dict[int, dict[tuple[int, int], tuple[str, str, int]]] = {}
         self._titles: dict[int, str] = {}
-        self._finished = 0  # songs completely written
         self._failed = False
         self._stop = False
         self._song = -1  # the song being sung
         self._todo: list[tuple[int, int]] = []  # (stanza, line) still to sing; (-1, -1): break
-        # Lines are numbered in writing order across songs: how many are written, the number
-        # of each (song -> (stanza, line) -> number), and the highest number taken (or
-        # waited for) so far. ``waiting``: the writer waits for the daemon to take more.
+        # Lines written so far, and the highest number taken (or waited for) so far.
+        # ``waiting``: the writer waits for the daemon to take more.
         self._count = 0
-        self._numbers: dict[int, dict[tuple[int, int], int]] = {}
         self._need = -1
         self.waiting = False
         self._thread = threading.Thread(target=self._work, name="lyricbridge-songs",
@@ -184,8 +181,8 @@ class SongLines(ComposerControls):
                             return
                         if not self._titles[song] and self.plan.is_title(stanza, index):
                             self._titles[song] = text.strip().rstrip(",.;:!?-'\" ")
-                        self._written[song][(stanza, index)] = (text, self._titles[song])
-                        self._numbers.setdefault(song, {})[(stanza, index)] = self._count
+                        self._written[song][(stanza, index)] = (text, self._titles[song],
+                                                                self._count)
                         self._count += 1
                         self._cond.notify_all()
                         while not self._stop and self._count > self._need + AHEAD_LINES:
@@ -199,7 +196,6 @@ class SongLines(ComposerControls):
                 with self._cond:
                     if n in self._titles:
                         self._titles[n] = song.title
-                    self._finished = n + 1
                     self._cond.notify_all()
                 n += 1
         except _Closed:
@@ -215,7 +211,6 @@ class SongLines(ComposerControls):
             return False
         self._written.pop(self._song, None)  # the song just sung is done with
         self._titles.pop(self._song, None)
-        self._numbers.pop(self._song, None)
         self._song += 1
         self._todo = []
         for k, stanza in enumerate(self.plan.stanzas()):
@@ -255,11 +250,10 @@ class SongLines(ComposerControls):
                 self._need = max(self._need, self._count)  # write on up to this line
                 self._cond.notify_all()
                 self._cond.wait()
-            number = self._numbers.get(song, {}).get((stanza, index), -1)
+            if self._failed:
+                return None
+            text, title, number = self._written[song][(stanza, index)]
             if number > self._need:
                 self._need = number
                 self._cond.notify_all()
-            if self._failed:
-                return None
-            text, title = self._written[song][(stanza, index)]
             return Lyric(text, self.plan.form[stanza], index, title)
