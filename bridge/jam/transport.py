@@ -66,8 +66,8 @@ class GuardedConnection(TcpConnection):  # type: ignore[misc]
             self.disconnect()
             return False
         buffered: bytes = self._TcpConnection__readBuffer
-        if len(buffered) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(buffered)
+        size = _frame_size(buffered)
+        if size is not None:
             if not 0 < size <= MAX_FRAME_BYTES:
                 self.jam_refused = True
                 if self.jam_refuse is not None:
@@ -81,15 +81,19 @@ class GuardedConnection(TcpConnection):  # type: ignore[misc]
     def _TcpConnection__processParseMessage(self) -> Any:
         if not self.jam_checked and self.encryptor is not None:
             buffered: bytes = self._TcpConnection__readBuffer
-            if len(buffered) >= _HEADER.size:
-                (size,) = _HEADER.unpack_from(buffered)
-                if len(buffered) >= _HEADER.size + size:
-                    self.jam_checked = True
-                    try:  # the HMAC only: pysyncobj decrypts (and unpickles) it next
-                        self.encryptor.extract_timestamp(buffered[_HEADER.size:][:size])
-                    except InvalidToken:
-                        self.jam_wrong_secret = True
+            size = _frame_size(buffered)
+            if size is not None and len(buffered) >= _HEADER.size + size:
+                self.jam_checked = True
+                try:  # the HMAC only: pysyncobj decrypts (and unpickles) it next
+                    self.encryptor.extract_timestamp(buffered[_HEADER.size:_HEADER.size + size])
+                except InvalidToken:
+                    self.jam_wrong_secret = True
         return super()._TcpConnection__processParseMessage()
+
+
+def _frame_size(buffered: bytes) -> int | None:
+    """The length a frame's header claims (None until the whole header is in)."""
+    return _HEADER.unpack_from(buffered)[0] if len(buffered) >= _HEADER.size else None
 
 
 def _guard(conn: Any) -> None:
